@@ -1,0 +1,54 @@
+"""Completing asyncio futures from the store's writer thread with one loop wake-up per batch."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class LoopCompleter:
+    """``asyncio.wrap_future`` wakes the loop once per future; a group commit resolves hundreds at once.
+    This bridge collects the completions and wakes the loop once per batch: the store calls ``flush``
+    after resolving a batch (``Store.add_batch_listener``)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._done: list[tuple[asyncio.Future[Any], Future[Any]]] = []
+        self._lock = threading.Lock()
+
+    def wrap(self, submit: Callable[[], Future[T]]) -> asyncio.Future[T]:
+        """Call ``submit`` (which returns a concurrent Future) and return an awaitable for its result."""
+        waiter: asyncio.Future[T] = self._loop.create_future()
+        submit().add_done_callback(lambda done: self._completed(waiter, done))
+        return waiter
+
+    def _completed(self, waiter: asyncio.Future[Any], done: Future[Any]) -> None:
+        with self._lock:
+            self._done.append((waiter, done))
+
+    def flush(self) -> None:
+        """Wake the loop for everything completed so far (called from the writer thread)."""
+        with self._lock:
+            if not self._done:
+                return
+            items, self._done = self._done, []
+        try:
+            self._loop.call_soon_threadsafe(_resolve, items)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            pass
+
+
+def _resolve(items: list[tuple[asyncio.Future[Any], Future[Any]]]) -> None:
+    for waiter, done in items:
+        if waiter.cancelled():
+            continue
+        error = done.exception()
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(done.result())

@@ -1,0 +1,1 @@
+"""Benchmarks: each measures a capability and, in the same run, a reference to compare against."""

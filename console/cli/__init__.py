@@ -1,0 +1,1 @@
+"""The `campus-console` command line: the GUI by default, subcommands for everything headless."""

@@ -1,0 +1,106 @@
+"""Argument parsing; global options are accepted before or after a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+GLOBAL_DEFAULTS = {"data_dir": None, "config": None, "lang": None, "demo": False, "verbose": 0}
+
+
+def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # Subparsers get SUPPRESS defaults so an option given before the subcommand is not overwritten.
+    d = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    g = parser.add_argument_group("global options")
+    g.add_argument("--data-dir", type=Path, default=d(None), help="data directory (database, logs, files)")
+    g.add_argument("--config", type=Path, default=d(None), help="site file (TOML)")
+    g.add_argument("--lang", choices=["zh_CN", "en"], default=d(None), help="user interface language")
+    g.add_argument("--demo", action="store_true", default=d(False), help="use the built-in demo site")
+    g.add_argument("-v", "--verbose", action="count", default=d(0), help="more log output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="campus-console",
+        description="Campus Console (校园安全监控台): the duty officers' console of a campus security centre.",
+    )
+    _globals(parser, suppress=False)
+    parser.add_argument("--screenshot", type=Path, help="render the main window to this PNG and exit")
+    parser.add_argument("--quit-after", type=float, help="quit after this many seconds")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _globals(p, suppress=True)
+        return p
+
+    run = add("run", "run drivers, store and services (use --headless for no window)")
+    run.add_argument("--headless", action="store_true", help="no window: log to stdout, stop on SIGTERM")
+    run.add_argument("--quit-after", type=float, help="stop after this many seconds")
+
+    events = add("events", "list stored events")
+    events.add_argument("--since", help="ISO time (local time if no offset)")
+    events.add_argument("--until", help="ISO time (local time if no offset)")
+    events.add_argument("--kind", help="event kind or family (fire, fire.alarm, gate.pass ...)")
+    events.add_argument("--source", help="device id")
+    events.add_argument("--limit", type=int, help="at most this many events")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    audit = add("audit", "audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_sub.add_parser("verify", help="recompute the hash chain; non-zero exit on the first broken row")
+    _globals(verify, suppress=True)
+    show = audit_sub.add_parser("show", help="print the audit log")
+    _globals(show, suppress=True)
+    show.add_argument("--limit", type=int, default=50)
+
+    check = add("check-config", "validate a site file and print every error")
+    check.add_argument("file", type=Path)
+
+    add("config-example", "print a complete, commented site file")
+
+    cred = add("credentials", "named device credentials (kept in the OS keyring or an encrypted file)")
+    cred_sub = cred.add_subparsers(dest="cred_command", metavar="ACTION", required=True)
+    cset = cred_sub.add_parser("set", help="store a credential (the secret is read from a prompt or --secret-env)")
+    _globals(cset, suppress=True)
+    cset.add_argument("name")
+    cset.add_argument("--username", default="")
+    cset.add_argument("--secret-env", metavar="VAR", help="read the secret from this environment variable")
+    clist = cred_sub.add_parser("list", help="list credential names")
+    _globals(clist, suppress=True)
+    cdel = cred_sub.add_parser("delete", help="delete a credential")
+    _globals(cdel, suppress=True)
+    cdel.add_argument("name")
+
+    users = add("users", "operator accounts")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    uadd = users_sub.add_parser("add", help="add a user (the first user must be an admin)")
+    _globals(uadd, suppress=True)
+    uadd.add_argument("username")
+    uadd.add_argument("--role", choices=["admin", "supervisor", "operator", "viewer"], required=True)
+    uadd.add_argument("--name", help="display name")
+    uadd.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    uadd.add_argument("--admin", help="acting administrator (not needed for the first user)")
+    uadd.add_argument("--admin-password-env", metavar="VAR")
+    ulist = users_sub.add_parser("list", help="list users")
+    _globals(ulist, suppress=True)
+
+    bench = add("bench", "benchmarks (JSON out)")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    bi = bench_sub.add_parser("ingest", help="durable events/s through the store, against one commit per event")
+    _globals(bi, suppress=True)
+    bi.add_argument("--events", type=int, default=100_000)
+    bi.add_argument("--devices", type=int, default=50, help="concurrent device sessions on the driver loop")
+    bi.add_argument("--window", type=int, default=4, help="unacknowledged events each device keeps in flight")
+    bi.add_argument("--reference-events", type=int, default=None,
+                    help="events for the one-transaction-per-event reference (default: events/20)")
+    bi.add_argument("--json", action="store_true")
+    return parser
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    for key, value in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
+    return args

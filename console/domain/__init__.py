@@ -1,0 +1,1 @@
+"""Domain types and pure state machines: events, devices, alarms, roles."""

@@ -1,0 +1,110 @@
+"""The Qt-free engine: store, bus, accounts, audit, alarms, devices and the driver host, wired for a site."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from console.bus import Bus
+from console.config import Site
+from console.drivers_host import DriverHost
+from console.services import audit
+from console.services.accounts import Accounts
+from console.services.alarm_center import AlarmCenter
+from console.services.audit import AuditLog
+from console.services.credentials import CredentialStore
+from console.services.devices import DeviceRegistry, DeviceStatus
+from console.services.linkage import Linkage
+from console.storage.store import Store
+from drivers.base import DeviceInfo, create_driver
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Everything the console does, without a window. ``start``/``stop`` bracket its threads."""
+
+    def __init__(self, site: Site, data_dir: Path, *, credentials: CredentialStore | None = None,
+                 accounts_hasher: object | None = None) -> None:
+        self.site = site
+        self.data_dir = Path(data_dir)
+        self.bus = Bus()
+        self.store = Store(self.data_dir, publish=self.bus.publish)
+        self.audit = AuditLog(self.store)
+        self.accounts = Accounts(self.store, self.audit, **({"hasher": accounts_hasher} if accounts_hasher else {}))
+        self.linkage = Linkage.from_site(site)
+        self.alarms = AlarmCenter(self.store, self.accounts, self.linkage)
+        self.devices = DeviceRegistry(self.store)
+        self.credentials = credentials
+        self.host = DriverHost(self.store.ingest, self.devices.set_health, self._secret)
+        self._started = False
+
+    def _secret(self, name: str) -> str | None:
+        if self.credentials is None:
+            return None
+        credential = self.credentials.get(name)
+        return credential.secret if credential else None
+
+    def start(self) -> None:
+        self.store.open()
+        try:
+            self.alarms.load()
+            self.devices.declare(self._device_statuses())
+            self.audit.record("system", audit.APP_START, self.site.site.name, {"data_dir": str(self.data_dir)})
+            for info, driver_name, settings in self._driver_devices():
+                self.host.add(info, create_driver(driver_name, settings))
+            self.host.start()
+        except BaseException:
+            self.store.close()
+            raise
+        self._started = True
+        log.info("engine started for site %r with %d drivers", self.site.site.name, len(self.host.slots))
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self.host.stop()
+        self.audit.record("system", audit.APP_STOP, self.site.site.name).result(10)
+        self.store.close()
+        log.info("engine stopped")
+
+    def _device_statuses(self) -> list[DeviceStatus]:
+        out = [DeviceStatus(c.id, c.name, "camera", c.campus) for c in self.site.cameras]
+        out += [DeviceStatus(p.id, p.name, "panel", p.campus) for p in self.site.panels]
+        out += [DeviceStatus(g.id, g.name, "gate", g.campus) for g in self.site.gates]
+        return out
+
+    def _driver_devices(self) -> list[tuple[DeviceInfo, str, object]]:
+        result = []
+        for kind, devices in (("panel", self.site.panels), ("gate", self.site.gates)):
+            for d in devices:
+                points = {p.address: p.id for p in self.site.points if p.device == d.id}
+                info = DeviceInfo(d.id, d.name, kind, points, d.credential)
+                result.append((info, d.driver, d.settings))
+        return result
+
+
+def services_of(engine: Engine) -> "ConsoleServices":
+    """The façade the views get: services plus read helpers that open their own connections."""
+    from console.services.facade import ConsoleServices
+    from console.storage import alarm_rows, queries
+
+    def recent_events(limit: int) -> list[dict[str, object]]:
+        conn = engine.store.reader()
+        try:
+            return list(queries.events(conn, queries.EventFilter(limit=limit, newest_first=True)))
+        finally:
+            conn.close()
+
+    def alarm_history(alarm_id: int) -> list[dict[str, object]]:
+        conn = engine.store.reader()
+        try:
+            return alarm_rows.history(conn, alarm_id)
+        finally:
+            conn.close()
+
+    return ConsoleServices(
+        site=engine.site, bus=engine.bus, accounts=engine.accounts, alarms=engine.alarms,
+        devices=engine.devices, audit=engine.audit, recent_events=recent_events, alarm_history=alarm_history,
+    )

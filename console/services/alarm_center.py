@@ -1,0 +1,194 @@
+"""The alarm centre: turns committed events into alarms and carries out officers' actions on them.
+
+All alarm state changes run in the store's writer thread, inside the transaction that stores them, so
+the alarm table, the action history and the audit chain can never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import datetime
+
+from console.domain import alarms as am
+from console.domain.alarms import Alarm, AlarmAction, AlarmStatus, Disposition
+from console.domain.messages import AlarmChanged, AlarmsSilenced, EventStored
+from console.domain.roles import Permission
+from console.domain.session import Session
+from console.storage import alarm_rows
+from console.storage.store import Store, Tx
+from drivers.base import DeviceEvent, EventState, Priority, utc_now
+
+from . import audit
+from .accounts import Accounts
+from .linkage import Linkage
+
+log = logging.getLogger(__name__)
+
+_PERMISSION = {
+    AlarmAction.ACKNOWLEDGE: Permission.ACKNOWLEDGE,
+    AlarmAction.START: Permission.HANDLE_ALARM,
+    AlarmAction.CLOSE: Permission.HANDLE_ALARM,
+    AlarmAction.NOTE: Permission.DUTY_LOG,
+}
+
+# A panel's reset (复位) clears every fire-side condition it reported.
+_RESET_CLEARS = (Priority.FIRE, Priority.SUPERVISORY, Priority.FAULT, Priority.DISABLED)
+
+
+class AlarmCenter:
+    def __init__(
+        self,
+        store: Store,
+        accounts: Accounts,
+        linkage: Linkage | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._linkage = linkage or Linkage.empty()
+        self._clock = clock
+        # Owned by the writer thread; other threads read the snapshot copy under the lock.
+        self._open_by_key: dict[str, Alarm] = {}
+        self._lock = threading.Lock()
+        self._snapshot: dict[int, Alarm] = {}
+        self._silenced: frozenset[int] = frozenset()
+        store.add_ingest_hook(self._on_events)
+
+    # -- reading (any thread) -----------------------------------------------------------------------
+    def load(self) -> None:
+        """Read the open alarms left by the last run (call once, before drivers start)."""
+        self._store.submit(self._load_job).result()
+
+    def _load_job(self, tx: Tx) -> None:
+        for alarm in alarm_rows.open_alarms(tx.conn):
+            self._open_by_key[alarm.key] = alarm
+            self._remember(alarm)
+
+    def open_alarms(self) -> list[Alarm]:
+        with self._lock:
+            return sorted((a for a in self._snapshot.values() if a.is_open), key=am.sort_key)
+
+    def get(self, alarm_id: int) -> Alarm | None:
+        with self._lock:
+            return self._snapshot.get(alarm_id)
+
+    @property
+    def silenced(self) -> frozenset[int]:
+        with self._lock:
+            return self._silenced
+
+    # -- officers' actions (any thread) ---------------------------------------------------------------
+    def act(
+        self,
+        session: Session,
+        alarm_id: int,
+        action: AlarmAction,
+        note: str = "",
+        disposition: Disposition | None = None,
+    ) -> Future[Alarm]:
+        """Check the role now (raises PermissionDenied), then apply in the writer thread."""
+        self._accounts.authorize(session, _PERMISSION[action], f"{action} alarm {alarm_id}")
+
+        def job(tx: Tx) -> Alarm:
+            current = self._current(alarm_id)
+            updated, record = am.apply_action(current, action, session.username, self._clock(), note, disposition)
+            alarm_rows.update(tx.conn, updated)
+            alarm_rows.insert_action(tx.conn, record)
+            detail = {"note": note, "disposition": str(disposition) if disposition else None,
+                      "from": str(record.from_status), "to": str(record.to_status)}
+            audit.append_audit(tx, session.username, str(action), f"alarm:{alarm_id}", detail)
+            self._store_state(updated)
+            tx.emit(AlarmChanged(updated, str(action), record))
+            return updated
+
+        return self._store.submit(job)
+
+    def silence(self, session: Session) -> Future[frozenset[int]]:
+        """消音: quiet the alarms sounding now; any alarm raised later sounds again."""
+        self._accounts.authorize(session, Permission.SILENCE, "silence alarms")
+
+        def job(tx: Tx) -> frozenset[int]:
+            with self._lock:
+                ids = frozenset(a.id for a in self._snapshot.values() if a.needs_attention)
+                self._silenced = self._silenced | ids
+            audit.append_audit(tx, session.username, audit.SILENCE, "alarms", {"alarm_ids": sorted(ids)})
+            tx.emit(AlarmsSilenced(ids, session.username))
+            return ids
+
+        return self._store.submit(job)
+
+    def _current(self, alarm_id: int) -> Alarm:
+        with self._lock:
+            alarm = self._snapshot.get(alarm_id)
+        if alarm is None:
+            raise am.AlarmTransitionError(f"no open alarm {alarm_id}")
+        return alarm
+
+    # -- committed events (writer thread) -----------------------------------------------------------
+    def _on_events(self, tx: Tx, fresh: list[tuple[int, DeviceEvent]]) -> None:
+        for event_id, event in fresh:
+            tx.emit(EventStored(event_id, event))
+            if not event.priority.is_alarm:
+                continue
+            if event.state is EventState.ACTIVE:
+                self._raise_or_fold(tx, event_id, event)
+            elif event.state is EventState.CLEARED:
+                self._clear(tx, event)
+
+    def _raise_or_fold(self, tx: Tx, event_id: int, event: DeviceEvent) -> None:
+        key = am.alarm_key(event.source, event.point, event.kind)
+        existing = self._open_by_key.get(key)
+        if existing is not None:
+            updated = am.fold(existing, event_id, event.received_time)
+            alarm_rows.update(tx.conn, updated)
+            self._store_state(updated)
+            tx.emit(AlarmChanged(updated, "folded"))
+            return
+        link = self._linkage.target(event.source, event.point)
+        draft = Alarm(
+            id=0, key=key, source=event.source, point=event.point, kind=event.kind, priority=event.priority,
+            summary=event.summary, status=AlarmStatus.NEW, count=1, first_time=event.received_time,
+            last_time=event.received_time, first_event=event_id, last_event=event_id,
+            cameras=link.cameras, location=link.location,
+        )
+        alarm = replace(draft, id=alarm_rows.insert(tx.conn, draft))
+        self._store_state(alarm)
+        tx.emit(AlarmChanged(alarm, "raised"))
+
+    def _clear(self, tx: Tx, event: DeviceEvent) -> None:
+        for alarm in list(self._open_by_key.values()):
+            if alarm.source != event.source or alarm.cleared:
+                continue
+            if not _cleared_by(alarm, event):
+                continue
+            updated = am.clear(alarm, event.received_time)
+            alarm_rows.update(tx.conn, updated)
+            self._store_state(updated)
+            tx.emit(AlarmChanged(updated, "cleared"))
+
+    def _store_state(self, alarm: Alarm) -> None:
+        if alarm.is_open:
+            self._open_by_key[alarm.key] = alarm
+        else:
+            self._open_by_key.pop(alarm.key, None)
+        with self._lock:
+            if alarm.is_open:
+                self._snapshot[alarm.id] = alarm
+            else:
+                self._snapshot.pop(alarm.id, None)
+                self._silenced = self._silenced - {alarm.id}
+
+    def _remember(self, alarm: Alarm) -> None:
+        with self._lock:
+            self._snapshot[alarm.id] = alarm
+
+
+def _cleared_by(alarm: Alarm, event: DeviceEvent) -> bool:
+    if event.kind == "fire.reset":
+        # A point-level reset clears that point; a panel reset clears the panel's fire-side conditions.
+        return alarm.priority in _RESET_CLEARS and (event.point is None or event.point == alarm.point)
+    return alarm.kind == event.kind and alarm.point == event.point

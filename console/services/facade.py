@@ -1,0 +1,29 @@
+"""What the views may use: the services of a running engine, bundled so no view reaches further."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from console.bus import Bus
+from console.config import Site
+
+from .accounts import Accounts
+from .alarm_center import AlarmCenter
+from .audit import AuditLog
+from .devices import DeviceRegistry
+
+
+@dataclass(frozen=True)
+class ConsoleServices:
+    site: Site
+    bus: Bus
+    accounts: Accounts
+    alarms: AlarmCenter
+    devices: DeviceRegistry
+    audit: AuditLog
+    # Reads the newest stored events (newest first) on the caller's own connection: (limit) -> dicts.
+    recent_events: Callable[[int], list[dict[str, Any]]]
+    # History of one alarm: (alarm id) -> list of action dicts.
+    alarm_history: Callable[[int], list[dict[str, Any]]]

@@ -1,0 +1,1 @@
+"""SQLite storage: the single writer thread, migrations and read queries."""

@@ -1,0 +1,1 @@
+"""Data only: themes, sounds, translations, icons and the demo site."""

@@ -1,0 +1,164 @@
+"""Table model of the open alarms: loudest priority first, newest first within it, the first fire flagged."""
+
+from __future__ import annotations
+
+import bisect
+from datetime import tzinfo
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from console.domain import alarms as am
+from console.domain.alarms import Alarm
+from console.domain.events import Priority
+
+from .formatting import format_time, place_and_summary
+from .i18n import priority_label, status_label
+from .theme import priority_colour, text_on
+
+ALARM_ROLE = Qt.ItemDataRole.UserRole + 1  # the Alarm itself
+FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the row of the first open fire alarm
+
+COLUMNS = ("priority", "status", "time", "place", "source", "count")
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def row_key(alarm: Alarm) -> tuple[int, int, float, int]:
+    # The id breaks ties so two alarms in the same second keep a stable order.
+    return (*am.sort_key(alarm), -alarm.id)
+
+
+class AlarmTableModel(QAbstractTableModel):
+    """Updated one alarm at a time (``upsert``) so selections survive; closed alarms leave the table."""
+
+    def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._zone = zone
+        self._alarms: list[Alarm] = []
+        self._first_fire: int | None = None
+
+    # -- updates ------------------------------------------------------------------------------------
+    def set_alarms(self, alarms: list[Alarm]) -> None:
+        self.beginResetModel()
+        self._alarms = sorted((a for a in alarms if a.is_open), key=row_key)
+        self._first_fire = _first_fire_id(self._alarms)
+        self.endResetModel()
+
+    def upsert(self, alarm: Alarm) -> None:
+        row = self.row_of(alarm.id)
+        if row is not None:
+            self._remove_or_move(row, alarm)
+        elif alarm.is_open:
+            at = bisect.bisect_left(self._alarms, row_key(alarm), key=row_key)
+            self.beginInsertRows(QModelIndex(), at, at)
+            self._alarms.insert(at, alarm)
+            self.endInsertRows()
+        self._refresh_first_fire()
+
+    def _remove_or_move(self, row: int, alarm: Alarm) -> None:
+        if not alarm.is_open:
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._alarms[row]
+            self.endRemoveRows()
+            return
+        rest = self._alarms[:row] + self._alarms[row + 1 :]
+        target = bisect.bisect_left(rest, row_key(alarm), key=row_key)
+        if target != row:
+            # Qt counts the destination in the list *before* the move, hence +1 when moving down.
+            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target if target < row else target + 1)
+            rest.insert(target, alarm)
+            self._alarms = rest
+            self.endMoveRows()
+        else:
+            self._alarms[row] = alarm
+        self.dataChanged.emit(self.index(target, 0), self.index(target, len(COLUMNS) - 1))
+
+    def _refresh_first_fire(self) -> None:
+        first = _first_fire_id(self._alarms)
+        if first != self._first_fire:
+            self._first_fire = first
+            if self._alarms:  # the flag moved: repaint everything, there are never many open alarms
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._alarms) - 1, len(COLUMNS) - 1))
+
+    # -- reading ------------------------------------------------------------------------------------
+    def alarms(self) -> list[Alarm]:
+        return list(self._alarms)
+
+    def alarm_at(self, row: int) -> Alarm | None:
+        return self._alarms[row] if 0 <= row < len(self._alarms) else None
+
+    def row_of(self, alarm_id: int) -> int | None:
+        return next((i for i, a in enumerate(self._alarms) if a.id == alarm_id), None)
+
+    @property
+    def first_fire_id(self) -> int | None:
+        return self._first_fire
+
+    # -- Qt model interface -------------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._alarms)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return (self.tr("Priority"), self.tr("Status"), self.tr("Time"), self.tr("Place / what"),
+                self.tr("Source"), self.tr("Count"))[section]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        alarm = self.alarm_at(index.row()) if index.isValid() else None
+        if alarm is None:
+            return None
+        column = COLUMNS[index.column()]
+        first = alarm.id == self._first_fire
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(alarm, column, first)
+        if role == ALARM_ROLE:
+            return alarm
+        if role == FIRST_FIRE_ROLE:
+            return first
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if column == "priority":
+                return priority_colour(alarm.priority)
+            return QColor("#3a1518") if first else None  # the first fire's whole row stays tinted
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return text_on(priority_colour(alarm.priority)) if column == "priority" else None
+        if role == Qt.ItemDataRole.FontRole and (first or alarm.needs_attention):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(alarm, first)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == "count":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _text(self, alarm: Alarm, column: str, first: bool) -> str:
+        if column == "priority":
+            return ("★ " if first else "") + priority_label(alarm.priority)
+        if column == "status":
+            cleared = self.tr(" (reset)") if alarm.cleared else ""
+            return status_label(alarm.status) + cleared
+        if column == "time":
+            return format_time(alarm.first_time, self._zone)
+        if column == "place":
+            return place_and_summary(alarm.location, alarm.summary)
+        if column == "source":
+            return alarm.source + (f" / {alarm.point}" if alarm.point else "")
+        return str(alarm.count)
+
+    def _tooltip(self, alarm: Alarm, first: bool) -> str:
+        lines = [alarm.summary, self.tr("Last: {time}").format(time=format_time(alarm.last_time, self._zone))]
+        if first:
+            lines.insert(0, self.tr("First fire alarm"))
+        if alarm.priority is Priority.FIRE and not alarm.cleared:
+            lines.append(self.tr("Stays open until the panel reports reset"))
+        return "\n".join(lines)
+
+
+def _first_fire_id(alarms: list[Alarm]) -> int | None:
+    first = am.first_fire(alarms)
+    return first.id if first else None

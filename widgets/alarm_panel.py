@@ -1,0 +1,254 @@
+"""The alarm list with its actions (acknowledge, start, close with a disposition, silence) and history."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.alarms import Alarm, AlarmAction, AlarmStatus, Disposition, allowed_actions, can_close
+from console.domain.roles import Permission, PermissionDenied
+from console.domain.session import Session
+from console.services.facade import ConsoleServices
+
+from .alarm_model import AlarmTableModel
+from .bridge import Bridge
+from .disposition_dialog import DispositionDialog
+from .formatting import format_time, site_zone
+from .futures import FutureRelay
+from .i18n import action_label, disposition_label, status_label
+
+# Mirrors the alarm centre's check so buttons match what the service would allow; the service still decides.
+ACTION_PERMISSION = {
+    AlarmAction.ACKNOWLEDGE: Permission.ACKNOWLEDGE,
+    AlarmAction.START: Permission.HANDLE_ALARM,
+    AlarmAction.CLOSE: Permission.HANDLE_ALARM,
+    AlarmAction.NOTE: Permission.DUTY_LOG,
+}
+
+
+def action_enabled(alarm: Alarm | None, action: AlarmAction, session: Session) -> bool:
+    return alarm is not None and action in allowed_actions(alarm) and session.can(ACTION_PERMISSION[action])
+
+
+def history_lines(entries: list[dict[str, Any]], zone: Any) -> list[str]:
+    """One line per recorded step: when, who, what, the status change, and the note."""
+    lines = []
+    for e in entries:
+        text = f"{format_time(e['time'], zone)}  {e['actor']}  {action_label(AlarmAction(e['action']))}"
+        if e["from_status"] != e["to_status"]:
+            text += f"  {status_label(AlarmStatus(e['from_status']))} → {status_label(AlarmStatus(e['to_status']))}"
+        if e.get("disposition"):
+            text += f"  [{disposition_label(Disposition(e['disposition']))}]"
+        if e.get("note"):
+            text += f"  {e['note']}"
+        lines.append(text)
+    return lines
+
+
+class AlarmPanel(QWidget):
+    """Actions are QActions (``self.actions``) so the window's menus and shortcuts share them."""
+
+    # ---- Signals
+    sig_message = Signal(str)
+    """A line for the status bar: an action's outcome or why it was refused."""
+
+    def __init__(self, services: ConsoleServices, session: Session, bridge: Bridge,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._session = session
+        self._zone = site_zone(services.site.site.timezone)
+        self._relay = FutureRelay(self)
+        self.close_dialog: DispositionDialog | None = None
+        self.model = AlarmTableModel(self._zone, self)
+        self.model.set_alarms(services.alarms.open_alarms())
+        self.table = self._make_table()
+        self.history = QTextBrowser(self)
+        self.history.setObjectName("alarmHistory")
+        self.actions: dict[str, QAction] = {}
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text, shortcut, slot in (
+            ("acknowledge", self.tr("Acknowledge"), "F2", self.acknowledge),
+            ("start", self.tr("Start"), "F3", self.start),
+            ("close", self.tr("Close…"), "F4", self.close_selected),
+            ("silence", self.tr("Silence"), "F9", self.silence),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            button = QPushButton(text, self)
+            button.setObjectName(f"{key}Button")
+            button.setToolTip(shortcut)
+            button.clicked.connect(action.trigger)
+            self.actions[key] = action
+            self.buttons[key] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.history)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(row)
+        layout.addWidget(splitter)
+        bridge.sig_alarm_changed.connect(self._on_alarm_changed)
+        self.model.rowsInserted.connect(self._select_top_if_none)
+        self._select_top_if_none()
+        self._sync()
+
+    def _make_table(self) -> QTableView:
+        table = QTableView(self)
+        table.setObjectName("alarmTable")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.verticalHeader().hide()
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        table.selectionModel().selectionChanged.connect(self._on_selection)
+        return table
+
+    # -- state --------------------------------------------------------------------------------------
+    def selected_alarm(self) -> Alarm | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.alarm_at(rows[0].row()) if rows else None
+
+    def select_alarm(self, alarm_id: int) -> None:
+        row = self.model.row_of(alarm_id)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def _select_top_if_none(self, *_: object) -> None:
+        # The top row is the loudest, newest alarm: F2 should act on it without a click first.
+        if self.selected_alarm() is None and self.model.rowCount() > 0:
+            self.table.selectRow(0)
+
+    def _sync(self) -> None:
+        alarm = self.selected_alarm()
+        for key, action in (("acknowledge", AlarmAction.ACKNOWLEDGE), ("start", AlarmAction.START),
+                            ("close", AlarmAction.CLOSE)):
+            enabled = action_enabled(alarm, action, self._session)
+            self.actions[key].setEnabled(enabled)
+            self.buttons[key].setEnabled(enabled)
+        fire_waits = alarm is not None and not can_close(alarm)
+        self.buttons["close"].setToolTip(
+            self.tr("A fire alarm stays open until the panel reports reset") if fire_waits else "F4"
+        )
+        can_silence = self._session.can(Permission.SILENCE)
+        self.actions["silence"].setEnabled(can_silence)
+        self.buttons["silence"].setEnabled(can_silence)
+
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._sync()
+        self._show_history()
+
+    def _on_alarm_changed(self, change: Any) -> None:
+        self.model.upsert(change.alarm)
+        self._select_top_if_none()
+        self._sync()
+        selected = self.selected_alarm()
+        if selected is not None and selected.id == change.alarm.id:
+            self._show_history()
+
+    def _show_history(self) -> None:
+        alarm = self.selected_alarm()
+        if alarm is None:
+            self.history.clear()
+            return
+        raised = f"{format_time(alarm.first_time, self._zone)}  {self.tr('raised')}  {alarm.summary}"
+        lines = [raised, *history_lines(self._services.alarm_history(alarm.id), self._zone)]
+        self.history.setPlainText("\n".join(lines))
+
+    # -- actions ------------------------------------------------------------------------------------
+    def acknowledge(self) -> None:
+        self._act(AlarmAction.ACKNOWLEDGE)
+
+    def start(self) -> None:
+        self._act(AlarmAction.START)
+
+    def close_selected(self) -> None:
+        alarm = self.selected_alarm()
+        if alarm is None:
+            return
+        dialog = DispositionDialog(alarm, self)
+        dialog.accepted.connect(lambda: self._act(AlarmAction.CLOSE, dialog.note(), dialog.disposition(), alarm))
+        dialog.finished.connect(self._forget_dialog)
+        self.close_dialog = dialog
+        dialog.open()  # window-modal but not a nested event loop: the wall and the sound keep running
+
+    def _forget_dialog(self) -> None:
+        if self.close_dialog is not None:
+            self.close_dialog.deleteLater()
+            self.close_dialog = None
+
+    def silence(self) -> None:
+        try:
+            future = self._services.alarms.silence(self._session)
+        except PermissionDenied as exc:
+            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
+            return
+        self._relay.watch(future, self._silenced)
+
+    def _silenced(self, future: Future[Any]) -> None:
+        exc = future.exception()
+        self.sig_message.emit(self.tr("Could not silence: {reason}").format(reason=exc) if exc
+                              else self.tr("Alarms silenced"))
+
+    def _act(self, action: AlarmAction, note: str = "", disposition: Disposition | None = None,
+             alarm: Alarm | None = None) -> None:
+        alarm = alarm or self.selected_alarm()
+        if alarm is None:
+            return
+        try:
+            future = self._services.alarms.act(self._session, alarm.id, action, note, disposition)
+        except PermissionDenied as exc:
+            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
+            return
+        self._relay.watch(future, lambda f: self._acted(action, alarm, f))
+
+    def _acted(self, action: AlarmAction, alarm: Alarm, future: Future[Any]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            # e.g. someone else acted first; the list already shows the newer state from the bus.
+            self.sig_message.emit(self.tr("Could not {action}: {reason}").format(
+                action=action_label(action), reason=exc))
+        else:
+            self.sig_message.emit(self.tr("{action}: {summary}").format(
+                action=action_label(action), summary=alarm.summary))
+
+    def shutdown(self) -> None:
+        self._relay.close()
+
+
+def preview() -> None:
+    from .preview import run_preview, sample_alarms
+
+    model = AlarmTableModel()
+    model.set_alarms(sample_alarms())
+    table = QTableView()
+    table.setModel(model)
+    run_preview(table)
+
+
+if __name__ == "__main__":
+    preview()

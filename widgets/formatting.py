@@ -1,0 +1,34 @@
+"""Pure text helpers shared by the views: times in the site's time zone, places, short counts."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def site_zone(name: str | None) -> tzinfo | None:
+    """The site's zone, or None (the machine's local zone) if this system lacks the zone database."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def format_time(at: datetime | str | None, zone: tzinfo | None, now: datetime | None = None) -> str:
+    """``HH:MM:SS`` for today, ``MM-DD HH:MM:SS`` otherwise; stored ISO strings are accepted too."""
+    if at is None or at == "":
+        return ""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    local = at.astimezone(zone)
+    today = (now or datetime.now(local.tzinfo)).astimezone(local.tzinfo).date()
+    return local.strftime("%H:%M:%S" if local.date() == today else "%m-%d %H:%M:%S")
+
+
+def place_and_summary(location: str, summary: str) -> str:
+    """The alarm's place first (where to send someone), then what the device said."""
+    if location and summary:
+        return f"{location} — {summary}"
+    return location or summary
