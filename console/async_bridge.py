@@ -16,8 +16,9 @@ class LoopCompleter:
     This bridge collects the completions and wakes the loop once per batch: the store calls ``flush``
     after resolving a batch (``Store.add_batch_listener``)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, flush_each: bool = False) -> None:
         self._loop = loop
+        self._flush_each = flush_each
         self._done: list[tuple[asyncio.Future[Any], Future[Any]]] = []
         self._lock = threading.Lock()
 
@@ -30,6 +31,8 @@ class LoopCompleter:
     def _completed(self, waiter: asyncio.Future[Any], done: Future[Any]) -> None:
         with self._lock:
             self._done.append((waiter, done))
+        if self._flush_each:
+            self.flush()
 
     def flush(self) -> None:
         """Wake the loop for everything completed so far (called from the writer thread)."""

@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from console.async_bridge import LoopCompleter
 from drivers.base import DeviceEvent, DeviceInfo, Driver, HealthState
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class _Context:
         self._host = host
 
     async def ingest(self, event: DeviceEvent) -> int:
-        result = await asyncio.wrap_future(self._host.ingest(event))
+        result = await self._host.completer.wrap(lambda: self._host.ingest(event))
         return int(getattr(result, "event_id", result))
 
     def set_health(self, state: HealthState, reason: str = "", device_id: str | None = None) -> None:
@@ -71,8 +72,13 @@ class DriverHost:
         secret: Callable[[str], str | None] = lambda name: None,
         backoff: Backoff | None = None,
         seed: int | None = None,
+        on_batch: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
+        """``on_batch`` registers a callback the store calls after each group commit (see
+        ``Store.add_batch_listener``); without it completions are delivered one wake-up each."""
         self.ingest = ingest
+        self._on_batch = on_batch
+        self.completer: LoopCompleter
         self.health = health
         self.secret = secret
         self.backoff = backoff or Backoff()
@@ -124,6 +130,9 @@ class DriverHost:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
+        self.completer = LoopCompleter(loop, flush_each=self._on_batch is None)
+        if self._on_batch is not None:
+            self._on_batch(self.completer.flush)
         for device_id, slot in self._slots.items():
             self._tasks[device_id] = loop.create_task(self._supervise(slot), name=f"driver:{device_id}")
         loop.call_soon(self._ready.set)

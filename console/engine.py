@@ -36,7 +36,9 @@ class Engine:
         self.alarms = AlarmCenter(self.store, self.accounts, self.linkage)
         self.devices = DeviceRegistry(self.store)
         self.credentials = credentials
-        self.host = DriverHost(self.store.ingest, self.devices.set_health, self._secret)
+        self.host = DriverHost(
+            self.store.ingest, self.devices.set_health, self._secret, on_batch=self.store.add_batch_listener
+        )
         self._started = False
 
     def _secret(self, name: str) -> str | None:

@@ -102,11 +102,19 @@ class AlarmTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return (self.tr("Priority"), self.tr("Status"), self.tr("Time"), self.tr("Place / what"),
-                self.tr("Source"), self.tr("Count"))[section]
+        return (
+            self.tr("Priority"),
+            self.tr("Status"),
+            self.tr("Time"),
+            self.tr("Place / what"),
+            self.tr("Source"),
+            self.tr("Count"),
+        )[section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         alarm = self.alarm_at(index.row()) if index.isValid() else None

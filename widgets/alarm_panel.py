@@ -50,7 +50,8 @@ def history_lines(entries: list[dict[str, Any]], zone: Any) -> list[str]:
     for e in entries:
         text = f"{format_time(e['time'], zone)}  {e['actor']}  {action_label(AlarmAction(e['action']))}"
         if e["from_status"] != e["to_status"]:
-            text += f"  {status_label(AlarmStatus(e['from_status']))} → {status_label(AlarmStatus(e['to_status']))}"
+            before, after = AlarmStatus(e["from_status"]), AlarmStatus(e["to_status"])
+            text += f"  {status_label(before)} → {status_label(after)}"
         if e.get("disposition"):
             text += f"  [{disposition_label(Disposition(e['disposition']))}]"
         if e.get("note"):
@@ -66,8 +67,9 @@ class AlarmPanel(QWidget):
     sig_message = Signal(str)
     """A line for the status bar: an action's outcome or why it was refused."""
 
-    def __init__(self, services: ConsoleServices, session: Session, bridge: Bridge,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: ConsoleServices, session: Session, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._services = services
         self._session = session
@@ -143,10 +145,16 @@ class AlarmPanel(QWidget):
         if self.selected_alarm() is None and self.model.rowCount() > 0:
             self.table.selectRow(0)
 
+    def refresh_actions(self) -> None:
+        self._sync()
+
     def _sync(self) -> None:
         alarm = self.selected_alarm()
-        for key, action in (("acknowledge", AlarmAction.ACKNOWLEDGE), ("start", AlarmAction.START),
-                            ("close", AlarmAction.CLOSE)):
+        for key, action in (
+            ("acknowledge", AlarmAction.ACKNOWLEDGE),
+            ("start", AlarmAction.START),
+            ("close", AlarmAction.CLOSE),
+        ):
             enabled = action_enabled(alarm, action, self._session)
             self.actions[key].setEnabled(enabled)
             self.buttons[key].setEnabled(enabled)
@@ -175,7 +183,9 @@ class AlarmPanel(QWidget):
         if alarm is None:
             self.history.clear()
             return
-        raised = f"{format_time(alarm.first_time, self._zone)}  {self.tr('raised')}  {alarm.summary}"
+        raised = self.tr("{time}  raised  {summary}").format(
+            time=format_time(alarm.first_time, self._zone), summary=alarm.summary
+        )
         lines = [raised, *history_lines(self._services.alarm_history(alarm.id), self._zone)]
         self.history.setPlainText("\n".join(lines))
 
@@ -191,7 +201,9 @@ class AlarmPanel(QWidget):
         if alarm is None:
             return
         dialog = DispositionDialog(alarm, self)
-        dialog.accepted.connect(lambda: self._act(AlarmAction.CLOSE, dialog.note(), dialog.disposition(), alarm))
+        dialog.accepted.connect(
+            lambda: self._act(AlarmAction.CLOSE, dialog.note(), dialog.disposition(), alarm)
+        )
         dialog.finished.connect(self._forget_dialog)
         self.close_dialog = dialog
         dialog.open()  # window-modal but not a nested event loop: the wall and the sound keep running
@@ -211,11 +223,17 @@ class AlarmPanel(QWidget):
 
     def _silenced(self, future: Future[Any]) -> None:
         exc = future.exception()
-        self.sig_message.emit(self.tr("Could not silence: {reason}").format(reason=exc) if exc
-                              else self.tr("Alarms silenced"))
+        self.sig_message.emit(
+            self.tr("Could not silence: {reason}").format(reason=exc) if exc else self.tr("Alarms silenced")
+        )
 
-    def _act(self, action: AlarmAction, note: str = "", disposition: Disposition | None = None,
-             alarm: Alarm | None = None) -> None:
+    def _act(
+        self,
+        action: AlarmAction,
+        note: str = "",
+        disposition: Disposition | None = None,
+        alarm: Alarm | None = None,
+    ) -> None:
         alarm = alarm or self.selected_alarm()
         if alarm is None:
             return
@@ -230,11 +248,13 @@ class AlarmPanel(QWidget):
         exc = future.exception()
         if exc is not None:
             # e.g. someone else acted first; the list already shows the newer state from the bus.
-            self.sig_message.emit(self.tr("Could not {action}: {reason}").format(
-                action=action_label(action), reason=exc))
+            self.sig_message.emit(
+                self.tr("Could not {action}: {reason}").format(action=action_label(action), reason=exc)
+            )
         else:
-            self.sig_message.emit(self.tr("{action}: {summary}").format(
-                action=action_label(action), summary=alarm.summary))
+            self.sig_message.emit(
+                self.tr("{action}: {summary}").format(action=action_label(action), summary=alarm.summary)
+            )
 
     def shutdown(self) -> None:
         self._relay.close()
@@ -243,11 +263,14 @@ class AlarmPanel(QWidget):
 def preview() -> None:
     from .preview import run_preview, sample_alarms
 
-    model = AlarmTableModel()
-    model.set_alarms(sample_alarms())
-    table = QTableView()
-    table.setModel(model)
-    run_preview(table)
+    def make() -> QTableView:
+        table = QTableView()
+        model = AlarmTableModel(parent=table)
+        model.set_alarms(sample_alarms())
+        table.setModel(model)
+        return table
+
+    run_preview(make)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ coalesced, rate-limited batches as typed Qt signals."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -121,10 +122,9 @@ class Bridge(QObject):
             if self._woken:
                 return
             self._woken = True
-        try:
+        # RuntimeError: the bridge's C++ side is gone (window closed without stop()); nothing to wake.
+        with contextlib.suppress(RuntimeError):
             self._sig_wake.emit()
-        except RuntimeError:
-            pass  # the bridge's C++ side is gone (window closed without stop()); nothing to wake
 
     # -- GUI thread ---------------------------------------------------------------------------------
     def _on_wake(self) -> None:

@@ -18,7 +18,8 @@ from .bridge import Bridge
 from .camera_tile import CameraTile
 
 LAYOUTS = (1, 4, 9, 16)
-# Which new alarms pull their cameras to the front. Fire only: a busy gate's denied cards would churn the wall.
+# Which new alarms pull their cameras to the front. Fire only: a busy gate's denied cards would churn
+# the wall.
 LINK_PRIORITIES = frozenset({Priority.FIRE})
 
 
@@ -78,7 +79,9 @@ class CameraWall(QWidget):
         return self.order[: self.layout_size]
 
     def tile_for(self, camera_id: str) -> CameraTile | None:
-        return next((t for t in self.tiles[: self.layout_size] if t.camera and t.camera.id == camera_id), None)
+        return next(
+            (t for t in self.tiles[: self.layout_size] if t.camera and t.camera.id == camera_id), None
+        )
 
     def toggle_single(self, camera_id: str) -> None:
         """Double-click: one camera full size; again: back to the grid as it was."""
@@ -134,8 +137,7 @@ class CameraWall(QWidget):
 def preview() -> None:
     from .preview import run_preview, sample_services
 
-    services, bridge = sample_services()
-    run_preview(CameraWall(services, bridge))
+    run_preview(lambda: CameraWall(*sample_services()))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ def group_devices(
     """Campuses in site order (devices without a campus last), kinds in KIND_ORDER, devices by name."""
     order = {c: i for i, c in enumerate(campus_order)}
     groups: dict[str | None, dict[str, list[DeviceStatus]]] = {}
-    for d in sorted(devices, key=lambda d: (order.get(d.campus or "", len(order)), _kind_rank(d.kind), d.name)):
+    for d in sorted(
+        devices, key=lambda d: (order.get(d.campus or "", len(order)), _kind_rank(d.kind), d.name)
+    ):
         groups.setdefault(d.campus, {}).setdefault(d.kind, []).append(d)
     return groups
 
@@ -106,8 +108,7 @@ def _tooltip(device: DeviceStatus, zone: tzinfo | None) -> str:
 def preview() -> None:
     from .preview import run_preview, sample_services
 
-    services, bridge = sample_services()
-    run_preview(DeviceTree(services, bridge))
+    run_preview(lambda: DeviceTree(*sample_services()))
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ class DispositionDialog(QDialog):
 def preview() -> None:
     from .preview import run_preview, sample_alarms
 
-    run_preview(DispositionDialog(sample_alarms()[0]))
+    run_preview(lambda: DispositionDialog(sample_alarms()[0]))
 
 
 if __name__ == "__main__":

@@ -41,12 +41,21 @@ def row_from_message(message: EventStored) -> EventRow:
 
 def row_from_stored(d: dict[str, Any]) -> EventRow:
     """A row of ``services.recent_events`` (priority by lower-case name, time as ISO text)."""
-    return EventRow(int(d["id"]), d["time"], Priority[str(d["priority"]).upper()], d["kind"], d["source"],
-                    d.get("point") or "", d.get("summary") or "")
+    return EventRow(
+        int(d["id"]),
+        d["time"],
+        Priority[str(d["priority"]).upper()],
+        d["kind"],
+        d["source"],
+        d.get("point") or "",
+        d.get("summary") or "",
+    )
 
 
 class EventLogModel(QAbstractTableModel):
-    def __init__(self, zone: tzinfo | None = None, max_rows: int = MAX_ROWS, parent: QObject | None = None) -> None:
+    def __init__(
+        self, zone: tzinfo | None = None, max_rows: int = MAX_ROWS, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._zone = zone
         self._max = max_rows
@@ -79,11 +88,19 @@ class EventLogModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return (self.tr("Time"), self.tr("Priority"), self.tr("Kind"), self.tr("Source"), self.tr("Point"),
-                self.tr("Summary"))[section]
+        return (
+            self.tr("Time"),
+            self.tr("Priority"),
+            self.tr("Kind"),
+            self.tr("Source"),
+            self.tr("Point"),
+            self.tr("Summary"),
+        )[section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -104,8 +121,13 @@ class EventLogModel(QAbstractTableModel):
 
 
 class EventLog(QTableView):
-    def __init__(self, services: ConsoleServices, bridge: Bridge, parent: QWidget | None = None,
-                 max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self,
+        services: ConsoleServices,
+        bridge: Bridge,
+        parent: QWidget | None = None,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("eventLog")
         self.model_ = EventLogModel(site_zone(services.site.site.timezone), max_rows, self)
@@ -131,11 +153,14 @@ class EventLog(QTableView):
 def preview() -> None:
     from .preview import run_preview, sample_events
 
-    model = EventLogModel()
-    model.add(sample_events())
-    view = QTableView()
-    view.setModel(model)
-    run_preview(view)
+    def make() -> QTableView:
+        view = QTableView()
+        model = EventLogModel(parent=view)
+        model.add(sample_events())
+        view.setModel(model)
+        return view
+
+    run_preview(make)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -24,10 +25,9 @@ class FutureRelay(QObject):
         def done(f: Future[Any]) -> None:
             if self._closed:
                 return
-            try:
+            # RuntimeError: the window that asked is gone; the change still arrives through the bus.
+            with contextlib.suppress(RuntimeError):
                 self._sig_done.emit(callback, f)
-            except RuntimeError:
-                pass  # the window that asked is gone; the change still arrives through the bus
 
         future.add_done_callback(done)
 

@@ -127,8 +127,12 @@ def install_translator(lang: str) -> str:
     while _installed:
         app.removeTranslator(_installed.pop())
     lang = _normalise(lang)
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese if lang == "zh_CN" else QLocale.Language.English,
-                               QLocale.Territory.China if lang == "zh_CN" else QLocale.Territory.UnitedStates))
+    QLocale.setDefault(
+        QLocale(
+            QLocale.Language.Chinese if lang == "zh_CN" else QLocale.Language.English,
+            QLocale.Territory.China if lang == "zh_CN" else QLocale.Territory.UnitedStates,
+        )
+    )
     if lang == "en":
         return lang  # the source strings are English
     ours = QTranslator(app)

@@ -33,16 +33,21 @@ def _coloured(text: str, colour: str) -> str:
 
 
 class StatusPanel(QWidget):
-    """Reads counts from the services when the bridge says something changed; the clock ticks once a second."""
+    """Re-reads counts when the bridge says something changed; the clock ticks once a second."""
 
-    def __init__(self, services: ConsoleServices, session: Session, bridge: Bridge,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: ConsoleServices, session: Session, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("statusPanel")
         self._services = services
         self._zone: tzinfo | None = site_zone(services.site.site.timezone)
-        self.officer = QLabel(self.tr("On duty: {name} ({role})").format(
-            name=session.display_name, role=role_label(session.role)), self)
+        self.officer = QLabel(
+            self.tr("On duty: {name} ({role})").format(
+                name=session.display_name, role=role_label(session.role)
+            ),
+            self,
+        )
         self.health = QLabel(self)
         self.alarms = QLabel(self)
         self.clock = QLabel(self)
@@ -69,8 +74,12 @@ class StatusPanel(QWidget):
         self.set_health(self._services.devices.counts())
 
     def set_health(self, counts: Mapping[HealthState, int]) -> None:
-        parts = [_coloured(f"{health_label(s)} {counts.get(s, 0)}", HEALTH_COLOURS[s]) if counts.get(s, 0)
-                 else f"{health_label(s)} 0" for s in HEALTH_SHOWN]
+        parts = [
+            _coloured(f"{health_label(s)} {counts.get(s, 0)}", HEALTH_COLOURS[s])
+            if counts.get(s, 0)
+            else f"{health_label(s)} 0"
+            for s in HEALTH_SHOWN
+        ]
         self.health.setText(self.tr("Devices: ") + " · ".join(parts))
 
     def refresh_alarms(self, *_: object) -> None:

@@ -1,4 +1,4 @@
-"""The dark control-room theme: QSS from resources/themes, palette, and the colours of priorities and health."""
+"""The dark control-room theme: QSS from resources/themes, the palette, and priority and health colours."""
 
 from __future__ import annotations
 
@@ -61,17 +61,27 @@ def dot_icon(colour: str, size: int = 12) -> QIcon:
 
 
 def load_qss(name: str = "dark") -> str:
-    return importlib.resources.files("resources").joinpath("themes", f"{name}.qss").read_text(encoding="utf-8")
+    return (
+        importlib.resources.files("resources").joinpath("themes", f"{name}.qss").read_text(encoding="utf-8")
+    )
 
 
 def dark_palette() -> QPalette:
     palette = QPalette()
     role = QPalette.ColorRole
     for r, colour in (
-        (role.Window, "#1b2027"), (role.WindowText, "#dde3ea"), (role.Base, BACKGROUND),
-        (role.AlternateBase, "#1f252d"), (role.Text, "#dde3ea"), (role.Button, "#262d36"),
-        (role.ButtonText, "#dde3ea"), (role.Highlight, "#2f6db5"), (role.HighlightedText, "#ffffff"),
-        (role.ToolTipBase, "#262d36"), (role.ToolTipText, "#dde3ea"), (role.PlaceholderText, "#7d8894"),
+        (role.Window, "#1b2027"),
+        (role.WindowText, "#dde3ea"),
+        (role.Base, BACKGROUND),
+        (role.AlternateBase, "#1f252d"),
+        (role.Text, "#dde3ea"),
+        (role.Button, "#262d36"),
+        (role.ButtonText, "#dde3ea"),
+        (role.Highlight, "#2f6db5"),
+        (role.HighlightedText, "#ffffff"),
+        (role.ToolTipBase, "#262d36"),
+        (role.ToolTipText, "#dde3ea"),
+        (role.PlaceholderText, "#7d8894"),
     ):
         palette.setColor(r, QColor(colour))
     palette.setColor(QPalette.ColorGroup.Disabled, role.ButtonText, QColor("#66707b"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .roles import Permission, PermissionDenied, Role, allows
@@ -14,6 +14,8 @@ class Session:
     display_name: str
     role: Role
     started_at: datetime
+    # Issued by Accounts.login; the services accept only sessions they issued and that are not locked.
+    token: str = field(default="", repr=False, compare=True)
 
     def can(self, permission: Permission) -> bool:
         return allows(self.role, permission)

@@ -89,6 +89,9 @@ class Accounts:
         self._audit = audit
         self._clock = clock
         self._hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
+        self._sessions_lock = threading.Lock()
+        self._live: dict[str, Session] = {}
+        self._locked: set[str] = set()
 
     # -- users --------------------------------------------------------------------------------------
     def has_users(self) -> bool:
@@ -209,13 +212,26 @@ class Accounts:
             )
 
         self._wait(self._store.submit(job))
-        return Session(row.username, row.display_name, row.role, started)
+        session = Session(row.username, row.display_name, row.role, started, secrets.token_hex(16))
+        with self._sessions_lock:
+            self._live[session.token] = session
+        return session
 
     def logout(self, session: Session) -> None:
+        with self._sessions_lock:
+            self._live.pop(session.token, None)
+            self._locked.discard(session.token)
         self._record(session.username, audit.LOGOUT, session.username)
 
     def lock(self, session: Session) -> None:
+        """Ctrl+L: the session stays, but the services refuse its actions until it is unlocked."""
+        with self._sessions_lock:
+            self._locked.add(session.token)
         self._record(session.username, audit.LOCK, session.username)
+
+    def is_locked(self, session: Session) -> bool:
+        with self._sessions_lock:
+            return session.token in self._locked
 
     def unlock(self, session: Session, username: str, password: str) -> bool:
         """Unlock with the session owner's password, or any enabled supervisor's or admin's."""
@@ -235,6 +251,8 @@ class Accounts:
                 {"reason": reason or "unknown user", "session": session.username},
             )
             return False
+        with self._sessions_lock:
+            self._locked.discard(session.token)
         self._record(
             row.username, audit.UNLOCK, session.username, {"by_self": row.username == session.username}
         )
@@ -244,13 +262,17 @@ class Accounts:
     def authorize(self, session: Session, permission: Permission, action_description: str) -> None:
         """Return if the session's role grants ``permission``; otherwise audit the refusal (durably,
         before returning control) and raise PermissionDenied."""
-        if session.can(permission):
+        with self._sessions_lock:
+            live = self._live.get(session.token) == session
+            locked = session.token in self._locked
+        if live and not locked and session.can(permission):
             return
+        why = "session not issued or logged out" if not live else "console locked" if locked else "role"
         self._record(
             session.username,
             audit.PERMISSION_DENIED,
             str(permission),
-            {"role": str(session.role), "attempted": action_description},
+            {"role": str(session.role), "attempted": action_description, "reason": why},
         )
         raise PermissionDenied(session.username, session.role, permission)
 

@@ -62,7 +62,7 @@ from drivers.fire.gb26875.tables import (
 )
 from drivers.fire.gb26875.timetag import decode_time, encode_time
 
-PROPERTY = settings(deadline=None, max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 
 
 def hx(text: str) -> bytes:

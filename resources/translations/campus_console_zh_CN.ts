@@ -1,0 +1,471 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>AlarmPanel</name>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>处理</translation>
+    </message>
+    <message>
+        <source>Close…</source>
+        <translation>关闭…</translation>
+    </message>
+    <message>
+        <source>Silence</source>
+        <translation>消音</translation>
+    </message>
+    <message>
+        <source>A fire alarm stays open until the panel reports reset</source>
+        <translation>火警须待控制器复位后才能关闭</translation>
+    </message>
+    <message>
+        <source>{time}  raised  {summary}</source>
+        <translation>{time}  报警  {summary}</translation>
+    </message>
+    <message>
+        <source>Not allowed: {reason}</source>
+        <translation>无权操作：{reason}</translation>
+    </message>
+    <message>
+        <source>Could not silence: {reason}</source>
+        <translation>消音失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Alarms silenced</source>
+        <translation>已消音</translation>
+    </message>
+    <message>
+        <source>Could not {action}: {reason}</source>
+        <translation>{action}失败：{reason}</translation>
+    </message>
+    <message>
+        <source>{action}: {summary}</source>
+        <translation>{action}：{summary}</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmTableModel</name>
+    <message>
+        <source>Priority</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Place / what</source>
+        <translation>位置 / 内容</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source> (reset)</source>
+        <translation>（已复位）</translation>
+    </message>
+    <message>
+        <source>Last: {time}</source>
+        <translation>最近一次：{time}</translation>
+    </message>
+    <message>
+        <source>First fire alarm</source>
+        <translation>首警</translation>
+    </message>
+    <message>
+        <source>Stays open until the panel reports reset</source>
+        <translation>控制器复位前保持显示</translation>
+    </message>
+</context>
+<context>
+    <name>CameraTile</name>
+    <message>
+        <source>ALARM</source>
+        <translation>报警</translation>
+    </message>
+</context>
+<context>
+    <name>CameraWall</name>
+    <message>
+        <source>No video yet</source>
+        <translation>暂无视频</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceTree</name>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>No campus</source>
+        <translation>未分校区</translation>
+    </message>
+</context>
+<context>
+    <name>DispositionDialog</name>
+    <message>
+        <source>Close alarm</source>
+        <translation>关闭报警</translation>
+    </message>
+    <message>
+        <source>— choose —</source>
+        <translation>— 请选择 —</translation>
+    </message>
+    <message>
+        <source>What was found, what was done, who was told</source>
+        <translation>现场情况、处置经过、已通知何人</translation>
+    </message>
+    <message>
+        <source>Disposition</source>
+        <translation>处置结论</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+</context>
+<context>
+    <name>EventLogModel</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Point</source>
+        <translation>点位</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>内容</translation>
+    </message>
+</context>
+<context>
+    <name>FirstAdminDialog</name>
+    <message>
+        <source>Create the administrator</source>
+        <translation>创建管理员</translation>
+    </message>
+    <message>
+        <source>No user exists yet. Create the administrator account; it can then add the duty officers.</source>
+        <translation>尚无用户。请先创建管理员账号，再由管理员添加值班人员。</translation>
+    </message>
+    <message>
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Display name</source>
+        <translation>显示名称</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Repeat password</source>
+        <translation>确认密码</translation>
+    </message>
+    <message>
+        <source>The passwords differ.</source>
+        <translation>两次输入的密码不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <source>Fire</source>
+        <translation>火警</translation>
+    </message>
+    <message>
+        <source>Supervisory</source>
+        <translation>监管</translation>
+    </message>
+    <message>
+        <source>Fault</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>屏蔽</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation>安防</translation>
+    </message>
+    <message>
+        <source>Technical</source>
+        <translation>技术</translation>
+    </message>
+    <message>
+        <source>Info</source>
+        <translation>信息</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>Real fire</source>
+        <translation>真实火警</translation>
+    </message>
+    <message>
+        <source>False alarm</source>
+        <translation>误报</translation>
+    </message>
+    <message>
+        <source>Equipment fault</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>Nuisance</source>
+        <translation>干扰</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>处理</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Real incident</source>
+        <translation>真实警情</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Degraded</source>
+        <translation>降级</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>Shift leader</source>
+        <translation>值班长</translation>
+    </message>
+    <message>
+        <source>Duty officer</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>Viewer</source>
+        <translation>查看员</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>摄像机</translation>
+    </message>
+    <message>
+        <source>Fire panels</source>
+        <translation>火灾报警控制器</translation>
+    </message>
+    <message>
+        <source>Gates and doors</source>
+        <translation>门禁闸机</translation>
+    </message>
+</context>
+<context>
+    <name>LockScreen</name>
+    <message>
+        <source>Console locked</source>
+        <translation>监控台已锁定</translation>
+    </message>
+    <message>
+        <source>Locked by {name}. Enter your password, or a shift leader's, to unlock.</source>
+        <translation>由 {name} 锁定。请输入本人或值班长的密码解锁。</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Wrong password, or this user may not unlock the console.</source>
+        <translation>密码错误，或该用户无权解锁。</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <source>Campus Console — log in</source>
+        <translation>校园安全监控台 — 登录</translation>
+    </message>
+    <message>
+        <source>Username</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Wrong username or password, or the account is disabled.</source>
+        <translation>用户名或密码错误，或账号已停用。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Campus Console — {site}</source>
+        <translation>校园安全监控台 — {site}</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Lock screen</source>
+        <translation>锁定(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Camera &amp;layout</source>
+        <translation>画面布局(&amp;L)</translation>
+    </message>
+    <message>
+        <source>{n} tiles</source>
+        <translation>{n} 画面</translation>
+    </message>
+    <message>
+        <source>&amp;Full screen</source>
+        <translation>全屏(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Alarm</source>
+        <translation>报警(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About</source>
+        <translation>关于(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Unlocked by {user}</source>
+        <translation>已由 {user} 解锁</translation>
+    </message>
+    <message>
+        <source>About Campus Console</source>
+        <translation>关于 校园安全监控台</translation>
+    </message>
+    <message>
+        <source>Campus Console — the duty officers' workstation of the campus security monitoring centre.</source>
+        <translation>校园安全监控台 — 校园安全监控中心值班人员工作站。</translation>
+    </message>
+</context>
+<context>
+    <name>StatusPanel</name>
+    <message>
+        <source>On duty: {name} ({role})</source>
+        <translation>值班：{name}（{role}）</translation>
+    </message>
+    <message>
+        <source>Devices: </source>
+        <translation>设备：</translation>
+    </message>
+    <message>
+        <source>No open alarms</source>
+        <translation>无未处理报警</translation>
+    </message>
+    <message>
+        <source>Open alarms: </source>
+        <translation>未处理报警：</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,185 @@
+"""The main window: the camera wall in the centre, docks for alarms, devices and events, menus and keys."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
+
+from console.domain.session import Session
+from console.services.facade import ConsoleServices
+
+from .alarm_panel import AlarmPanel
+from .bridge import Bridge
+from .camera_wall import LAYOUTS, CameraWall
+from .device_tree import DeviceTree
+from .event_log import EventLog
+from .lock_screen import LockScreen
+from .sound import AlarmSounder
+from .status_bar import StatusPanel
+
+ORGANISATION = "CampusConsole"
+APPLICATION = "campus-console"
+
+
+class MainWindow(QMainWindow):
+    """Owns the bridge and every view; ``settings`` defaults to the user's QSettings (tests pass theirs)."""
+
+    def __init__(
+        self,
+        services: ConsoleServices,
+        session: Session,
+        *,
+        settings: QSettings | None = None,
+        audio: bool | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.services = services
+        self.session = session
+        self._settings = settings if settings is not None else QSettings(ORGANISATION, APPLICATION)
+        self.setWindowTitle(self.tr("Campus Console — {site}").format(site=services.site.site.name))
+        # Subscribe before the views read their first state: anything committed in between is queued, and
+        # every view treats a repeat as an update, so nothing falls in the gap.
+        self.bridge = Bridge(services.bus, self)
+        self.bridge.start()
+        self.wall = CameraWall(services, self.bridge, self)
+        self.setCentralWidget(self.wall)
+        self.alarm_panel = AlarmPanel(services, session, self.bridge, self)
+        self.device_tree = DeviceTree(services, self.bridge, self)
+        self.event_log = EventLog(services, self.bridge, self)
+        self.alarm_dock = self._dock(
+            "alarmDock", self.tr("Alarms"), self.alarm_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.device_dock = self._dock(
+            "deviceDock", self.tr("Devices"), self.device_tree, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.event_dock = self._dock(
+            "eventDock", self.tr("Events"), self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.status_panel = StatusPanel(services, session, self.bridge, self)
+        self.statusBar().addPermanentWidget(self.status_panel)
+        self.sounder = AlarmSounder(services, self.bridge, self, audio=audio)
+        self.lock_screen = LockScreen(services.accounts, session, self)
+        self.lock_screen.sig_unlocked.connect(self._on_unlocked)
+        self.alarm_panel.sig_message.connect(self.show_message)
+        # Everything an officer can do goes into one group, so locking disables it all in one switch.
+        self.guarded = QActionGroup(self)
+        self.guarded.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+        self._build_menus()
+        self._restore_settings()
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState() needs it to remember the dock
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: object) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.guarded.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.lock_action = self._action(self.tr("&Lock screen"), "Ctrl+L", self.lock)
+        self.quit_action = self._action(self.tr("&Quit"), "Ctrl+Q", self.close)
+        file_menu.addActions([self.lock_action, self.quit_action])
+        view_menu = bar.addMenu(self.tr("&View"))
+        for dock in (self.alarm_dock, self.device_dock, self.event_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        layout_menu = view_menu.addMenu(self.tr("Camera &layout"))
+        for number, size in enumerate(LAYOUTS, start=1):
+            layout_menu.addAction(
+                self._action(
+                    self.tr("{n} tiles").format(n=size),
+                    f"Ctrl+{number}",
+                    lambda _=False, s=size: self.wall.set_layout(s),
+                )
+            )
+        view_menu.addAction(self._action(self.tr("&Full screen"), "F11", self._toggle_full_screen))
+        alarm_menu = bar.addMenu(self.tr("&Alarm"))
+        for key in ("acknowledge", "start", "close", "silence"):
+            action = self.alarm_panel.actions[key]
+            self.guarded.addAction(action)
+            self.addAction(action)
+            alarm_menu.addAction(action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self._action(self.tr("&About"), None, self.about))
+
+    # -- behaviour ----------------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    def lock(self) -> None:
+        """Hide everything behind the lock screen; audited by the accounts service. Alarms keep sounding."""
+        self.guarded.setEnabled(False)
+        self.menuBar().setEnabled(False)
+        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock):
+            widget.setEnabled(False)  # nor can Tab reach them behind the overlay
+        self.lock_screen.lock()
+
+    def _on_unlocked(self, username: str) -> None:
+        self.guarded.setEnabled(True)
+        self.menuBar().setEnabled(True)
+        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock):
+            widget.setEnabled(True)
+        self.alarm_panel.refresh_actions()
+        self.show_message(self.tr("Unlocked by {user}").format(user=username))
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About Campus Console"),
+            self.tr(
+                "Campus Console — the duty officers' workstation of the campus security monitoring centre."
+            ),
+        )
+
+    # -- Qt overrides -------------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.lock_screen.setGeometry(self.rect())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.lock_screen.locked and event.spontaneous():
+            event.ignore()  # a locked console is not closed from the window manager by whoever walks by
+            return
+        self._save_settings()
+        self.bridge.stop()
+        self.status_panel.stop()
+        self.sounder.stop()
+        self.alarm_panel.shutdown()
+        super().closeEvent(event)
+
+    def _save_settings(self) -> None:
+        s = self._settings
+        s.setValue("main_window/geometry", self.saveGeometry())
+        s.setValue("main_window/state", self.saveState())
+        s.setValue("wall/layout", self.wall.layout_size)
+        s.sync()
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        geometry = s.value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 900)
+        state = s.value("main_window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        layout = s.value("wall/layout")
+        if layout is not None and int(layout) in LAYOUTS:
+            self.wall.set_layout(int(layout))
