@@ -131,7 +131,7 @@ class Bridge(QObject):
         if self._timer.isActive():
             return
         wait = self._interval - (time.monotonic() - self._last_flush)
-        self._timer.start(max(0, int(wait * 1000)))
+        self._timer.start(int(wait * 1000) if wait > 0 else 0)
 
     def _flush(self) -> None:
         assert QThread.currentThread() is self.thread(), "the bridge flushes in its own (GUI) thread only"

@@ -127,12 +127,7 @@ def install_translator(lang: str) -> str:
     while _installed:
         app.removeTranslator(_installed.pop())
     lang = _normalise(lang)
-    QLocale.setDefault(
-        QLocale(
-            QLocale.Language.Chinese if lang == "zh_CN" else QLocale.Language.English,
-            QLocale.Territory.China if lang == "zh_CN" else QLocale.Territory.UnitedStates,
-        )
-    )
+    QLocale.setDefault(QLocale("zh_CN" if lang == "zh_CN" else "en_US"))  # dates and numbers follow
     if lang == "en":
         return lang  # the source strings are English
     ours = QTranslator(app)
@@ -141,7 +136,7 @@ def install_translator(lang: str) -> str:
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     base = QTranslator(app)
     # Qt's own strings (the OK/Cancel of dialog button boxes); optional, the bundle may lack them.
-    translators = [ours, base] if base.load(QLocale(lang), "qtbase", "_", qt_dir) else [ours]
+    translators = [ours, base] if base.load(f"qtbase_{lang}", qt_dir) else [ours]
     for translator in translators:
         app.installTranslator(translator)
         _installed.append(translator)

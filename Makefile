@@ -1,0 +1,56 @@
+# Campus Console — two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSTEM := $(VENV)/.system-deps
+
+# Debian packages: Qt's runtime libraries, a CJK font so Chinese renders, Xvfb for real-window checks.
+DEBIAN_PACKAGES := fonts-noto-cjk libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
+	libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libpulse0 libasound2 xvfb
+
+.PHONY: demo test install system-deps lint translations sounds bench clean
+
+demo: install
+	$(BIN)/campus-console --demo $(ARGS)
+
+test: system-deps install
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Installs Debian packages only when run as root on a Debian-like system; otherwise says what is needed.
+system-deps: $(SYSTEM)
+
+$(SYSTEM):
+	@mkdir -p $(VENV)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	else \
+		echo "not root: make sure these Debian packages (or equivalents) are installed: $(DEBIAN_PACKAGES)"; \
+	fi
+	touch $@
+
+lint: install
+	$(BIN)/ruff check console widgets drivers tests packaging
+	$(BIN)/lint-imports
+
+translations: install
+	$(BIN)/python packaging/i18n.py
+
+sounds: install
+	$(BIN)/python packaging/make_sounds.py
+
+bench: install
+	$(BIN)/campus-console bench ingest --json
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
