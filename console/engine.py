@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -11,11 +12,11 @@ from console.drivers_host import DriverHost
 from console.services import audit
 from console.services.accounts import Accounts
 from console.services.alarm_center import AlarmCenter
-from console.services.audit import AuditLog
+from console.services.audit import AuditLog, append_audit
 from console.services.credentials import CredentialStore
 from console.services.devices import DeviceRegistry, DeviceStatus
 from console.services.linkage import Linkage
-from console.storage.store import Store
+from console.storage.store import Store, Tx
 from drivers.base import DeviceInfo, create_driver
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ class Engine:
     """Everything the console does, without a window. ``start``/``stop`` bracket its threads."""
 
     def __init__(self, site: Site, data_dir: Path, *, credentials: CredentialStore | None = None,
-                 accounts_hasher: object | None = None) -> None:
+                 accounts_hasher: object | None = None, site_text: str | None = None) -> None:
         self.site = site
+        self.site_text = site_text
         self.data_dir = Path(data_dir)
         self.bus = Bus()
         self.store = Store(self.data_dir, publish=self.bus.publish)
@@ -53,6 +55,8 @@ class Engine:
             self.alarms.load()
             self.devices.declare(self._device_statuses())
             self.audit.record("system", audit.APP_START, self.site.site.name, {"data_dir": str(self.data_dir)})
+            if self.site_text is not None:
+                self.store.submit(self._note_site_change).result(10)
             for info, driver_name, settings in self._driver_devices():
                 self.host.add(info, create_driver(driver_name, settings))
             self.host.start()
@@ -70,6 +74,16 @@ class Engine:
         self.audit.record("system", audit.APP_STOP, self.site.site.name).result(10)
         self.store.close()
         log.info("engine stopped")
+
+    def _note_site_change(self, tx: Tx) -> None:
+        """A site file that differs from the one the last run used is a configuration change: audit it."""
+        digest = hashlib.sha256((self.site_text or "").encode("utf-8")).hexdigest()
+        row = tx.conn.execute("SELECT value FROM settings WHERE key = 'site_sha256'").fetchone()
+        if row is not None and row[0] == digest:
+            return
+        tx.conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('site_sha256', ?)", (digest,))
+        detail = {"previous_sha256": row[0] if row else None, "sha256": digest, "site": self.site.site.name}
+        append_audit(tx, "system", audit.CONFIG_CHANGE, "site", detail)
 
     def _device_statuses(self) -> list[DeviceStatus]:
         out = [DeviceStatus(c.id, c.name, "camera", c.campus) for c in self.site.cameras]

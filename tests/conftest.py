@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -34,6 +35,28 @@ def no_leaked_threads() -> Iterator[None]:
             return
         time.sleep(0.05)
     pytest.fail(f"threads left running after the test: {[t.name for t in leaked]}")
+
+
+class _ErrorLogTrap(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An ERROR log line fails the test unless the test says it provokes one (allow_error_logs)."""
+    trap = _ErrorLogTrap()
+    root = logging.getLogger()
+    root.addHandler(trap)
+    yield
+    root.removeHandler(trap)
+    if trap.records and request.node.get_closest_marker("allow_error_logs") is None:
+        lines = [f"{r.name}: {r.getMessage()}" for r in trap.records[:5]]
+        pytest.fail("unexpected error log lines:\n" + "\n".join(lines))
 
 
 @pytest.fixture

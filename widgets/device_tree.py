@@ -26,12 +26,11 @@ DEVICE_ROLE = Qt.ItemDataRole.UserRole + 1
 def group_devices(
     devices: Iterable[DeviceStatus], campus_order: Iterable[str]
 ) -> dict[str | None, dict[str, list[DeviceStatus]]]:
-    """Campuses in site order (devices without a campus last), kinds in KIND_ORDER, devices by name."""
+    """Campuses in site order (devices without a campus last), kinds in KIND_ORDER, devices in the order
+    given (the site file's: the administrator's arrangement, where sorting CJK names by code point is not)."""
     order = {c: i for i, c in enumerate(campus_order)}
     groups: dict[str | None, dict[str, list[DeviceStatus]]] = {}
-    for d in sorted(
-        devices, key=lambda d: (order.get(d.campus or "", len(order)), _kind_rank(d.kind), d.name)
-    ):
+    for d in sorted(devices, key=lambda d: (order.get(d.campus or "", len(order)), _kind_rank(d.kind))):
         groups.setdefault(d.campus, {}).setdefault(d.kind, []).append(d)
     return groups
 

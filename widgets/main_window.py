@@ -177,6 +177,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1600, 900)
+            # First run: room for the alarm list's place column, a narrow device tree, a short event log.
+            self.resizeDocks([self.alarm_dock, self.device_dock], [560, 260], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.event_dock], [200], Qt.Orientation.Vertical)
         state = s.value("main_window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)

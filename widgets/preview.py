@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.bus import Bus
@@ -107,4 +109,8 @@ def run_preview(make: Callable[[], QWidget]) -> None:
     widget = make()
     widget.resize(1000, 640)
     widget.show()
+    # Lets a test run every preview for a moment and check it starts cleanly.
+    quit_ms = os.environ.get("CAMPUS_CONSOLE_PREVIEW_QUIT_MS")
+    if quit_ms:
+        QTimer.singleShot(int(quit_ms), app.quit)
     sys.exit(app.exec())

@@ -32,6 +32,11 @@ def load(args: argparse.Namespace) -> Site:
     return load_site(site_path(args))
 
 
+def site_text(args: argparse.Namespace) -> str:
+    """The site file's text, so the engine can audit a changed configuration."""
+    return site_path(args).read_text(encoding="utf-8")
+
+
 def setup_logging(verbose: int, log_file: Path | None = None) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
@@ -42,4 +47,4 @@ def setup_logging(verbose: int, log_file: Path | None = None) -> None:
     logging.basicConfig(level=level, format=fmt, handlers=handlers, force=True)
 
 
-__all__ = ["ConfigError", "UsageError", "data_dir", "load", "setup_logging", "site_path"]
+__all__ = ["ConfigError", "UsageError", "data_dir", "load", "setup_logging", "site_path", "site_text"]

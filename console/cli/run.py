@@ -9,7 +9,7 @@ import threading
 
 from console.engine import Engine
 
-from .common import data_dir, load, setup_logging
+from .common import data_dir, load, setup_logging, site_text
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     site = load(args)
     directory = data_dir(args)
     setup_logging(args.verbose, directory / "logs" / "console.log")
-    engine = Engine(site, directory)
+    engine = Engine(site, directory, site_text=site_text(args))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -134,3 +134,19 @@ def test_credentials_and_first_admin_from_the_command_line(data_dir: Path) -> No
                    env=env)
     assert made.returncode == 0, made.stderr
     assert "boss" in run_cli("users", "list", "--data-dir", str(data_dir)).stdout
+
+
+def test_changed_site_file_is_audited(tmp_path: Path, data_dir: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text('[site]\nname = "测试"\n\n[[campuses]]\nid = "east"\nname = "东校区"\n', encoding="utf-8")
+    for _ in range(2):
+        assert run_cli("run", "--headless", "--config", str(site), "--data-dir", str(data_dir),
+                       "--quit-after", "0.2").returncode == 0
+    site.write_text(site.read_text(encoding="utf-8") + '\n[network]\nbind_host = "127.0.0.1"\n', encoding="utf-8")
+    assert run_cli("run", "--headless", "--config", str(site), "--data-dir", str(data_dir),
+                   "--quit-after", "0.2").returncode == 0
+    conn = sqlite3.connect(data_dir / DB_NAME)
+    changes = conn.execute("SELECT detail FROM audit WHERE action = 'config_change' ORDER BY id").fetchall()
+    conn.close()
+    assert len(changes) == 2  # first run, then the edit; the unchanged second run adds nothing
+    assert json.loads(changes[1][0])["previous_sha256"] == json.loads(changes[0][0])["sha256"]

@@ -87,7 +87,7 @@ def test_acknowledge_start_and_close_through_the_panel(
     assert [h["action"] for h in history] == ["acknowledge", "start", "close"]
     assert history[-1]["disposition"] == "false_alarm" and history[-1]["note"] == "吸烟引起，已劝导"
     assert all(h["actor"] == "ops" for h in history)
-    qtbot.waitUntil(lambda: "False alarm" not in window.statusBar().currentMessage())
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Close: "))
     assert not window.wall.tile_for("cam-lab").alarmed
 
 

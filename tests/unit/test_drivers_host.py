@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from console.drivers_host import Backoff, DriverHost
 from console.storage.store import Store
 from drivers.base import DeviceEvent, DeviceInfo, EventState, HealthState, Priority
@@ -49,6 +51,7 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert len({round(b.delay(3, rng), 6) for _ in range(5)}) > 1, "jitter spreads restarts"
 
 
+@pytest.mark.allow_error_logs
 def test_failing_driver_is_degraded_restarted_and_others_unaffected(data_dir: Path) -> None:
     health: list[tuple[str, HealthState, str]] = []
     with Store(data_dir) as store:
