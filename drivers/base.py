@@ -165,3 +165,5 @@ def create_driver(name: str, settings: DriverSettings) -> Driver:
 
 # The built-in drivers. Modules load lazily so the core never imports a driver package itself.
 register(DriverSpec("demo.scripted", "drivers.demo.scripted", title="Scripted demo scenario"))
+register(DriverSpec("fire.gb26875", "drivers.fire.gb26875.driver",
+                    title="GB/T 26875.3 monitoring-centre server"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -13,51 +13,37 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QPushButton,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from console.domain.alarms import Alarm, AlarmAction, AlarmStatus, Disposition, allowed_actions, can_close
+from console.domain.alarms import Alarm, AlarmAction, Disposition, can_close
 from console.domain.roles import Permission, PermissionDenied
 from console.domain.session import Session
 from console.services.facade import ConsoleServices
 
+from .alarm_logic import action_enabled, history_lines
 from .alarm_model import AlarmTableModel
 from .bridge import Bridge
 from .disposition_dialog import DispositionDialog
 from .formatting import format_time, site_zone
 from .futures import FutureRelay
-from .i18n import action_label, disposition_label, status_label
-
-# Mirrors the alarm centre's check so buttons match what the service would allow; the service still decides.
-ACTION_PERMISSION = {
-    AlarmAction.ACKNOWLEDGE: Permission.ACKNOWLEDGE,
-    AlarmAction.START: Permission.HANDLE_ALARM,
-    AlarmAction.CLOSE: Permission.HANDLE_ALARM,
-    AlarmAction.NOTE: Permission.DUTY_LOG,
-}
+from .i18n import action_label
 
 
-def action_enabled(alarm: Alarm | None, action: AlarmAction, session: Session) -> bool:
-    return alarm is not None and action in allowed_actions(alarm) and session.can(ACTION_PERMISSION[action])
+class KeepColourDelegate(QStyledItemDelegate):
+    """The priority cell keeps its colour when selected: the selected fire alarm must still read red."""
 
-
-def history_lines(entries: list[dict[str, Any]], zone: Any) -> list[str]:
-    """One line per recorded step: when, who, what, the status change, and the note."""
-    lines = []
-    for e in entries:
-        text = f"{format_time(e['time'], zone)}  {e['actor']}  {action_label(AlarmAction(e['action']))}"
-        if e["from_status"] != e["to_status"]:
-            before, after = AlarmStatus(e["from_status"]), AlarmStatus(e["to_status"])
-            text += f"  {status_label(before)} → {status_label(after)}"
-        if e.get("disposition"):
-            text += f"  [{disposition_label(Disposition(e['disposition']))}]"
-        if e.get("note"):
-            text += f"  {e['note']}"
-        lines.append(text)
-    return lines
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.state &= ~QStyle.StateFlag.State_Selected  # type: ignore[operator]
 
 
 class AlarmPanel(QWidget):
@@ -124,6 +110,7 @@ class AlarmPanel(QWidget):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setAlternatingRowColors(True)
         table.verticalHeader().hide()
+        table.setItemDelegateForColumn(0, KeepColourDelegate(table))
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)

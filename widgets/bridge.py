@@ -69,6 +69,9 @@ class Bridge(QObject):
     """DeviceHealthChanged: a device's health changed (newest per device in a batch)."""
     sig_silenced = Signal(object)
     """AlarmsSilenced: an officer silenced the sounding alarms."""
+    sig_alarms_settled = Signal()
+    """After a batch that changed alarms or silenced them: views that summarise all alarms (sound, counts,
+    the wall's red frames) recompute once here instead of once per alarm in an alarm storm."""
     _sig_wake = Signal()
     """Emitted from bus threads, at most once per pending batch; queued to the GUI thread."""
 
@@ -153,3 +156,5 @@ class Bridge(QObject):
             self.sig_alarm_changed.emit(change)
         for silenced in batch.silenced:
             self.sig_silenced.emit(silenced)
+        if batch.alarms or batch.silenced:
+            self.sig_alarms_settled.emit()

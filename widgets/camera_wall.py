@@ -65,6 +65,7 @@ class CameraWall(QWidget):
         self._alarm_cams = alarm_cameras(open_alarms)
         self._arrange()
         bridge.sig_alarm_changed.connect(self.on_alarm_changed)
+        bridge.sig_alarms_settled.connect(self.refresh_alarm_frames)
 
     def set_layout(self, size: int) -> None:
         if size not in LAYOUTS:
@@ -100,13 +101,14 @@ class CameraWall(QWidget):
         # "New" is judged by the id, not by change == "raised": the bridge may have coalesced that away.
         is_new = alarm.id not in self._seen and alarm.is_open
         self._seen.add(alarm.id)
-        self._alarm_cams = alarm_cameras(self._services.alarms.open_alarms())
         if is_new and alarm.priority in LINK_PRIORITIES and alarm.cameras:
             self._before_single = None
             self._link([alarm])
             self._arrange()
-        else:
-            self._paint_alarms()
+
+    def refresh_alarm_frames(self) -> None:
+        self._alarm_cams = alarm_cameras(self._services.alarms.open_alarms())
+        self._paint_alarms()
 
     def _link(self, alarms: list[Alarm]) -> None:
         self._seen.update(a.id for a in alarms)

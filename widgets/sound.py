@@ -74,8 +74,7 @@ class AlarmSounder(QObject):
         self.audio = audio_output_available() if audio is None else audio
         self._effects: dict[Sound, Any] = self._load_effects() if self.audio else {}
         self.current_sound: Sound | None = None
-        bridge.sig_alarm_changed.connect(self.refresh)
-        bridge.sig_silenced.connect(self.refresh)
+        bridge.sig_alarms_settled.connect(self.refresh)
         self.refresh()
 
     def _load_effects(self) -> dict[Sound, Any]:

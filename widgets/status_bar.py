@@ -62,7 +62,7 @@ class StatusPanel(QWidget):
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         bridge.sig_device_health.connect(self.refresh_health)
-        bridge.sig_alarm_changed.connect(self.refresh_alarms)
+        bridge.sig_alarms_settled.connect(self.refresh_alarms)
         self.tick()
         self.refresh_health()
         self.refresh_alarms()

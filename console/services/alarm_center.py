@@ -28,7 +28,8 @@ from .linkage import Linkage
 
 log = logging.getLogger(__name__)
 
-_PERMISSION = {
+# What each officer action needs; the views use it to enable buttons, the centre to refuse.
+ACTION_PERMISSION = {
     AlarmAction.ACKNOWLEDGE: Permission.ACKNOWLEDGE,
     AlarmAction.START: Permission.HANDLE_ALARM,
     AlarmAction.CLOSE: Permission.HANDLE_ALARM,
@@ -91,7 +92,7 @@ class AlarmCenter:
         disposition: Disposition | None = None,
     ) -> Future[Alarm]:
         """Check the role now (raises PermissionDenied), then apply in the writer thread."""
-        self._accounts.authorize(session, _PERMISSION[action], f"{action} alarm {alarm_id}")
+        self._accounts.authorize(session, ACTION_PERMISSION[action], f"{action} alarm {alarm_id}")
 
         def job(tx: Tx) -> Alarm:
             current = self._current(alarm_id)

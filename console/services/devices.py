@@ -85,13 +85,14 @@ class DeviceRegistry:
 
     @staticmethod
     def _offline_event(device: DeviceStatus, state: EventState, reason: str, now: datetime) -> DeviceEvent:
-        verb = "offline" if state is EventState.ACTIVE else "online again"
+        # Summaries are stored records, written in the site's language like the panels' own texts.
+        verb = "离线" if state is EventState.ACTIVE else "恢复在线"
         return DeviceEvent(
             source=device.id,
             kind="device.offline",
             state=state,
             priority=Priority.TECHNICAL,
-            summary=f"{device.name} {verb}" + (f": {reason}" if reason else ""),
+            summary=f"{device.name} {verb}" + (f"：{reason}" if reason and state is EventState.ACTIVE else ""),
             received_time=now,
             payload={"reason": reason},
         )

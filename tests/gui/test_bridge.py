@@ -97,7 +97,9 @@ def test_many_changes_of_one_alarm_reach_the_gui_as_its_newest_state(qtbot: QtBo
     bridge = Bridge(bus)
     bridge.start()
     seen: list[Alarm] = []
+    settled: list[None] = []
     bridge.sig_alarm_changed.connect(lambda change: seen.append(change.alarm))
+    bridge.sig_alarms_settled.connect(lambda: settled.append(None))
     thread = threading.Thread(
         target=lambda: [
             bus.publish(AlarmChanged(replace(alarm(7), count=n), "folded")) for n in range(1, 501)
@@ -108,6 +110,7 @@ def test_many_changes_of_one_alarm_reach_the_gui_as_its_newest_state(qtbot: QtBo
     qtbot.waitUntil(lambda: bool(seen) and seen[-1].count == 500)
     bridge.stop()
     assert len(seen) < 20
+    assert 1 <= len(settled) == len(seen)  # one summary refresh per batch, not per message
 
 
 def test_after_stop_nothing_is_delivered(qtbot: QtBot) -> None:

@@ -116,3 +116,34 @@ def test_layout_and_geometry_persist_in_the_given_settings(
     again: MainWindow = make_window()
     assert again.wall.layout_size == 4
     assert again.event_dock.isHidden()
+
+
+def test_ask_for_session_runs_first_start_then_login(qtbot: QtBot, engine: Engine) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from widgets.login_dialog import ask_for_session
+
+    answers = iter(["first", "login"])
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, fill)
+            return
+        step = next(answers)
+        if step == "first":
+            assert isinstance(dialog, FirstAdminDialog)
+            dialog.display_name.setText("管理员")
+            dialog.password.setText("a-long-password")
+            dialog.repeat.setText("a-long-password")
+            dialog.try_create()
+            QTimer.singleShot(20, fill)
+        else:
+            assert isinstance(dialog, LoginDialog) and dialog.username.text() == "admin"
+            dialog.password.setText("a-long-password")
+            dialog.try_login()
+
+    QTimer.singleShot(20, fill)
+    session = ask_for_session(engine.accounts)
+    assert session is not None and session.username == "admin"

@@ -143,3 +143,19 @@ def test_status_bar_shows_the_officer_and_ticks(
     qtbot.waitUntil(lambda: panel.clock.text() != first, timeout=3000)
     window.close()
     assert not panel.timer.isActive() and not window.bridge._timer.isActive()
+
+
+def test_actions_follow_the_state_machine_and_the_role(console: Console) -> None:
+    from console.domain.alarms import AlarmAction as A
+    from widgets.alarm_logic import action_enabled
+
+    fire = alarm(1, Priority.FIRE)
+    acked_fire = replace(fire, status=AlarmStatus.ACKNOWLEDGED)
+    assert action_enabled(fire, A.ACKNOWLEDGE, console.operator)
+    assert not action_enabled(fire, A.ACKNOWLEDGE, console.viewer)
+    assert not action_enabled(acked_fire, A.CLOSE, console.operator)  # until the panel resets
+    assert action_enabled(replace(acked_fire, cleared=True), A.CLOSE, console.operator)
+    assert action_enabled(
+        replace(alarm(2, Priority.FAULT), status=AlarmStatus.ACKNOWLEDGED), A.CLOSE, console.operator
+    )
+    assert not action_enabled(None, A.START, console.admin)

@@ -1,0 +1,385 @@
+"""SIA DC-09 receiver: TCP and UDP listener that stores each event durably before it ACKs the panel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from drivers.base import DeviceEvent, DriverContext, DriverSettings, EventState, HealthState, Priority, utc_now
+from drivers.fire.sia_dc09.framing import Frame, FrameError, FrameErrorReason, FrameReader, split_datagram
+from drivers.fire.sia_dc09.mapping import LABELS, RecentMessages, map_message, message_identity
+from drivers.fire.sia_dc09.messages import (
+    ADM_CID,
+    NULL,
+    SIA_DCS,
+    Cause,
+    Header,
+    MessageError,
+    ack_for,
+    duh_for,
+    nak,
+    open_message,
+    parse_header,
+    parse_key,
+    timestamp_ok,
+)
+
+log = logging.getLogger(__name__)
+_LOG_BURST = 20  # bad-input warnings per cause per window; a flood must not flood the log as well
+_LOG_WINDOW_S = 10.0
+_MAX_UDP_INFLIGHT = 1024  # datagrams being processed; beyond it we drop and the panel retransmits
+
+
+class Settings(DriverSettings):
+    listen_host: str = Field("127.0.0.1", description="Address to listen on (TCP and UDP)")
+    listen_port: int = Field(12128, ge=0, le=65535, description="Port; 0 picks a free one (see bound_port)")
+    udp: bool = Field(True, description="Also receive over UDP on the same port")
+    accounts: list[str] = Field(default_factory=list, description="Accepted accounts (hex); empty = any")
+    key_credential: str | None = Field(None, description="Credential holding the AES key as 32/48/64 hex digits")
+    require_encryption: bool = Field(False, description="Refuse clear-text messages (needs key_credential)")
+    timestamp_window: tuple[int, int] = Field((-40, 20), description="Accepted message time − our time, s")
+    supervision_s: float = Field(0, ge=0, description="Each account must report within this; 0 = off")
+    frame_deadline_s: float = Field(10.0, gt=0, description="A started frame must end within this")
+    idle_timeout_s: float = Field(300.0, gt=0, description="Close a TCP connection silent this long")
+    max_connections: int = Field(64, ge=1, description="Concurrent TCP connections, in total")
+    max_connections_per_ip: int = Field(16, ge=1, description="Concurrent TCP connections per peer address")
+    reject_answer: Literal["DUH", "NAK"] = Field(
+        "DUH", description="Answer to an unknown account or an undecryptable message"
+    )
+
+    @field_validator("accounts")
+    @classmethod
+    def _hex_accounts(cls, value: list[str]) -> list[str]:
+        for account in value:
+            if not 3 <= len(account) <= 16 or any(c not in "0123456789ABCDEFabcdef" for c in account):
+                raise ValueError(f"account {account!r} is not 3-16 hex digits")
+        return [a.upper() for a in value]
+
+    @field_validator("timestamp_window")
+    @classmethod
+    def _window(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not value[0] <= 0 <= value[1]:
+            raise ValueError("timestamp_window must be (earliest ≤ 0, latest ≥ 0) seconds")
+        return value
+
+
+def _hex(raw: bytes, limit: int = 256) -> str:
+    text = raw[:limit].hex()
+    return text if len(raw) <= limit else f"{text}…(+{len(raw) - limit} bytes)"
+
+
+class SiaDc09Driver:
+    """One receiver for any number of transmitters (accounts). ``bound_port`` and ``listening`` let
+    tests and the host find an ephemeral port; ``stats`` counts frames and rejects by cause."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bound_port: int | None = None
+        self.listening = threading.Event()
+        self.stats: Counter[str] = Counter()
+        self._ctx: DriverContext | None = None
+        self._key: bytes | None = None
+        self._key_problem = ""
+        self._accounts = frozenset(settings.accounts)
+        self._recent = RecentMessages()
+        self._last_seen: dict[str, float] = {}
+        self._faulted: set[str] = set()
+        self._tcp_tasks: set[asyncio.Task[Any]] = set()
+        self._udp_tasks: set[asyncio.Task[Any]] = set()
+        self._per_ip: Counter[str] = Counter()
+        self._log_budget: dict[str, tuple[float, int]] = {}
+
+    # -- driver protocol ----------------------------------------------------------------------------
+    async def command(self, name: str, args: Mapping[str, Any]) -> Any:
+        if name == "status":
+            now = asyncio.get_running_loop().time()
+            return {
+                "bound_port": self.bound_port, "connections": len(self._tcp_tasks), "stats": dict(self.stats),
+                "accounts": {a: round(now - t, 1) for a, t in self._last_seen.items()},
+                "link_faults": sorted(self._faulted),
+            }
+        raise ValueError(f"the SIA DC-09 driver has no command {name!r}")
+
+    async def run(self, ctx: DriverContext) -> None:
+        self._ctx = ctx
+        self._key, self._key_problem = self._load_key(ctx)
+        loop = asyncio.get_running_loop()
+        host = self.settings.listen_host
+        server = await asyncio.start_server(self._on_tcp, host, self.settings.listen_port)
+        udp: asyncio.DatagramTransport | None = None
+        try:
+            self.bound_port = int(server.sockets[0].getsockname()[1])
+            if self.settings.udp:
+                udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(host, self.bound_port))
+            self.listening.set()
+            log.info("SIA DC-09 receiver listening on %s:%d (udp=%s)", host, self.bound_port, self.settings.udp)
+            self._report_health()
+            await self._supervise()
+        finally:
+            self.listening.clear()
+            server.close()
+            await _cancel_all(self._tcp_tasks | self._udp_tasks)
+            if udp is not None:
+                udp.close()
+            await server.wait_closed()
+
+    def _load_key(self, ctx: DriverContext) -> tuple[bytes | None, str]:
+        name = self.settings.key_credential
+        if not name:
+            return None, "require_encryption without key_credential" if self.settings.require_encryption else ""
+        secret = ctx.secret(name)
+        if secret is None:
+            return None, f"key credential {name!r} not found"
+        try:
+            return parse_key(secret), ""
+        except ValueError as exc:  # the message never contains the key itself
+            return None, f"key credential {name!r} unusable: {exc}"
+
+    def _report_health(self) -> None:
+        assert self._ctx is not None
+        problems = [self._key_problem] if self._key_problem else []
+        if self._faulted:
+            problems.append(f"no report within {self.settings.supervision_s:g} s from {', '.join(sorted(self._faulted))}")
+        where = f"listening on {self.settings.listen_host}:{self.bound_port}"
+        self._ctx.set_health(HealthState.DEGRADED if problems else HealthState.ONLINE, "; ".join([where, *problems]))
+
+    # -- supervision --------------------------------------------------------------------------------
+    async def _supervise(self) -> None:
+        limit = self.settings.supervision_s
+        loop = asyncio.get_running_loop()
+        if limit <= 0:
+            await loop.create_future()  # nothing to watch: wait until the host cancels us
+        for account in self._accounts:
+            self._last_seen.setdefault(account, loop.time())  # listed accounts are due from the start
+        while True:
+            await asyncio.sleep(min(1.0, limit / 4))
+            now = loop.time()
+            for account, seen in list(self._last_seen.items()):
+                if account not in self._faulted and now - seen > limit:
+                    self._faulted.add(account)
+                    log.warning("SIA DC-09 account %s silent for %.1f s", account, now - seen)
+                    await self._link_event(account, EventState.ACTIVE)
+                    self._report_health()
+
+    async def _seen(self, account: str) -> None:
+        """Any accepted message proves the path from this account works."""
+        self._last_seen[account] = asyncio.get_running_loop().time()
+        if account in self._faulted:
+            self._faulted.discard(account)
+            await self._link_event(account, EventState.CLEARED)
+            self._report_health()
+
+    async def _link_event(self, account: str, state: EventState) -> None:
+        assert self._ctx is not None
+        label = LABELS["fire.link_fault"] + ("恢复" if state is EventState.CLEARED else "")
+        event = DeviceEvent(
+            source=self._ctx.device.id, kind="fire.link_fault", state=state, priority=Priority.FAULT,
+            summary=f"{label}：{account}（{self.settings.supervision_s:g} s 内无报告）",
+            point=self._ctx.device.points.get(account, account),
+            payload={"protocol": "sia-dc09", "account": account, "supervision_s": self.settings.supervision_s},
+        )
+        try:
+            await self._ctx.ingest(event)
+        except Exception:
+            log.exception("storing the link %s event for %s failed", state, account)
+
+    # -- transport ----------------------------------------------------------------------------------
+    async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("?", 0)
+        ip = str(peer[0])
+        if len(self._tcp_tasks) >= self.settings.max_connections or self._per_ip[ip] >= self.settings.max_connections_per_ip:
+            self.stats["refused_connections"] += 1
+            self._warn("refused", "SIA DC-09 refused a connection from %s: connection cap reached", peer)
+            await _close(writer)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._tcp_tasks.add(task)
+        self._per_ip[ip] += 1
+        self.stats["connections"] += 1
+        try:
+            await self._session(reader, writer, peer)
+        except OSError as exc:  # reset by peer and the like: the connection ends, the receiver does not
+            log.info("SIA DC-09 connection from %s ended: %s", peer, exc)
+        finally:
+            self._tcp_tasks.discard(task)
+            self._per_ip[ip] -= 1
+            if self._per_ip[ip] <= 0:
+                del self._per_ip[ip]
+            await _close(writer)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any) -> None:
+        loop = asyncio.get_running_loop()
+        framer = FrameReader()
+        frame_started: float | None = None
+        while True:
+            if frame_started is None:
+                timeout, why = self.settings.idle_timeout_s, "idle"
+            else:  # an absolute deadline, so a sender trickling one byte at a time cannot hold us
+                timeout, why = frame_started + self.settings.frame_deadline_s - loop.time(), "frame_deadline"
+            try:
+                data = await asyncio.wait_for(reader.read(65536), max(timeout, 0.0))
+            except TimeoutError:
+                self.stats[why] += 1
+                self._warn(why, "SIA DC-09 closing %s: %s timeout; pending=%s", peer, why, _hex(bytes(framer.eof().raw)
+                           if framer.partial else b""))  # type: ignore[union-attr]
+                return
+            if not data:
+                tail = framer.eof()
+                if tail is not None:
+                    self._rejected(tail, peer)
+                return
+            items = framer.feed(data)
+            frame_started = (frame_started or loop.time()) if framer.partial else None
+            answers = await self.handle_frames(items, peer)
+            if answers:
+                writer.write(b"".join(answers))
+                await writer.drain()
+
+    def _on_datagram(self, data: bytes, addr: Any, transport: asyncio.DatagramTransport) -> None:
+        if len(self._udp_tasks) >= _MAX_UDP_INFLIGHT:
+            self.stats["udp_overload"] += 1
+            self._warn("udp_overload", "SIA DC-09 dropped a datagram from %s (overload): %s", addr, _hex(data))
+            return
+
+        async def answer() -> None:
+            for reply in await self.handle_frames(split_datagram(data), addr):
+                transport.sendto(reply, addr)
+
+        task = asyncio.get_running_loop().create_task(answer())
+        self._udp_tasks.add(task)
+        task.add_done_callback(self._udp_tasks.discard)
+
+    # -- frames -------------------------------------------------------------------------------------
+    async def handle_frames(self, items: Iterable[Frame | FrameError], peer: Any) -> list[bytes]:
+        """Answers for a batch of frames, in frame order. Frames are processed concurrently so their
+        events share one group commit; each answer still waits for its own events to be durable."""
+        tasks = []
+        for item in items:
+            if isinstance(item, FrameError):
+                self._rejected(item, peer)
+            else:
+                tasks.append(asyncio.ensure_future(self._answer(item, peer)))
+        try:
+            answers = [await task for task in tasks]
+        finally:
+            for task in tasks:
+                task.cancel()
+        return [a for a in answers if a]
+
+    def _rejected(self, error: FrameError, peer: Any) -> None:
+        # A frame with a bad CRC or length gets no answer at all (PROTOCOLS.md §5.3: "no ACK"): none of
+        # its fields can be trusted, and the transmitter retransmits when its answer timer runs out.
+        self.stats[f"frame_{error.reason}"] += 1
+        if error.reason is FrameErrorReason.GARBAGE:
+            self.stats["garbage_bytes"] += len(error.raw)
+        self._warn(str(error.reason), "SIA DC-09 %s from %s (%s): raw=%s", error.reason, peer, error.detail,
+                   _hex(error.raw))
+
+    async def _answer(self, frame: Frame, peer: Any) -> bytes | None:
+        assert self._ctx is not None
+        self.stats["frames"] += 1
+        try:
+            header = parse_header(frame.message)
+        except MessageError as exc:
+            return self._refuse("format", exc.detail, frame, peer, nak())
+        account = header.account or ""
+        if self._accounts and account not in self._accounts:
+            return self._refuse("unknown_account", account, frame, peer, self._reject_answer(header))
+        if header.id_token not in (NULL, SIA_DCS, ADM_CID):
+            return self._refuse("unsupported_id", header.id_token, frame, peer, duh_for(header))
+        if self.settings.require_encryption and not header.encrypted:
+            return self._refuse("clear_text", "encryption required", frame, peer, self._reject_answer(header))
+        try:
+            message = open_message(header, self._key)
+        except MessageError as exc:
+            answer = {Cause.TIMESTAMP: nak(), Cause.FORMAT: duh_for(header)}.get(exc.cause)
+            return self._refuse(str(exc.cause), exc.detail, frame, peer, answer or self._reject_answer(header))
+        now = utc_now()
+        if message.timestamp is not None and not timestamp_ok(message.timestamp, now, self.settings.timestamp_window):
+            detail = f"message time {message.timestamp_text}, ours {now:%H:%M:%S}"
+            return self._refuse("timestamp", detail, frame, peer, nak(now))
+        await self._seen(account)
+        if header.id_token == NULL:
+            self.stats["null"] += 1
+            return ack_for(header, self._key, now)
+        identity = message_identity(self._ctx.device.id, message)
+        mapped = map_message(
+            message, source=self._ctx.device.id, points=self._ctx.device.points, received_time=now,
+            raw=frame.raw, first_seen=self._recent.first_seen(identity, now),
+        )
+        try:
+            await asyncio.gather(*(self._ctx.ingest(event) for event in mapped.events))
+        except Exception:  # not durable: stay silent so the panel retransmits
+            self.stats["store_failed"] += 1
+            log.exception("SIA DC-09 could not store events of %s; not acknowledged", _hex(frame.raw))
+            return None
+        self.stats["events"] += len(mapped.events)
+        if mapped.unknown:
+            return self._refuse("unknown_code", ",".join(mapped.unknown), frame, peer, duh_for(header))
+        self.stats["acked"] += 1
+        return ack_for(header, self._key, now)
+
+    def _reject_answer(self, header: Header) -> bytes:
+        return duh_for(header) if self.settings.reject_answer == "DUH" else nak()
+
+    def _refuse(self, cause: str, detail: str, frame: Frame, peer: Any, answer: bytes) -> bytes:
+        self.stats[f"rejected_{cause}"] += 1
+        self._warn(cause, "SIA DC-09 %s from %s (%s), answering %s: raw=%s", cause, peer, detail,
+                   answer[10:13].decode(), _hex(frame.raw))
+        return answer
+
+    def _warn(self, cause: str, fmt: str, *args: Any) -> None:
+        now = time.monotonic()
+        start, used = self._log_budget.get(cause, (now, 0))
+        if now - start > _LOG_WINDOW_S:
+            if used > _LOG_BURST:
+                log.warning("SIA DC-09: %d more %s warnings were suppressed", used - _LOG_BURST, cause)
+            start, used = now, 0
+        self._log_budget[cause] = (start, used + 1)
+        if used < _LOG_BURST:
+            log.warning(fmt, *args)
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, driver: SiaDc09Driver) -> None:
+        self._driver = driver
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self._transport = transport
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self._transport is not None:
+            self._driver._on_datagram(data, addr, self._transport)
+
+    def error_received(self, exc: Exception) -> None:
+        log.info("SIA DC-09 UDP error: %s", exc)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
+
+
+async def _cancel_all(tasks: set[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def create(settings: Settings) -> SiaDc09Driver:
+    return SiaDc09Driver(settings)
+
+
+_: Callable[[Settings], SiaDc09Driver] = create  # the registry's factory signature

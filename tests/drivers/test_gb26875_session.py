@@ -1,0 +1,416 @@
+"""GB/T 26875.3 server over real sockets: ACK after commit, NAK, reassembly, deadlines, caps, flood."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from console.drivers_host import Backoff, DriverHost
+from console.storage.store import Store
+from drivers.base import DeviceEvent, DeviceInfo, HealthState, create_driver, settings_model
+from drivers.fire.gb26875.adu import ComponentState, encode_adu
+from drivers.fire.gb26875.driver import GB26875Driver, Settings, create
+from drivers.fire.gb26875.fields import component_address
+from drivers.fire.gb26875.frame import (
+    Command,
+    Frame,
+    FrameReader,
+    ack_for,
+    address_from_int,
+    encode_frame,
+    nak_for,
+    parse_frame,
+)
+from drivers.fire.gb26875.tables import ComponentStatus
+from drivers.fire.gb26875.timetag import encode_time
+
+UITD = address_from_int(889)
+CENTER = address_from_int(88888)
+# PROTOCOLS.md §1.1: 感烟探测器 火警 at 2号10区, serial 1, UITD 889 -> centre 88888.
+GOLDEN = bytes.fromhex(
+    "4040 0100 0101 203A091A090C 790300000000 385B01000000 3000 02"
+    "0201 0101280A000200 0200" + "20" * 30 + "00" + "023A091A090C 46 2323"
+)
+NOISE = bytes(b for b in range(256) if b != 0x40)  # garbage that never fakes a start marker
+
+
+def frame(serial: int, adu: bytes = b"", command: int = Command.SEND, source: bytes = UITD) -> bytes:
+    return encode_frame(Frame.build(serial=serial, command=command, source=source, dest=CENTER,
+                                    time=datetime(2026, 5, 1, 8, 0, 0), adu=adu))
+
+
+def parts_adu(*parts: tuple[int, int], status: ComponentStatus = ComponentStatus.FIRE, second: int = 0) -> bytes:
+    return encode_adu([ComponentState(
+        system_type=1, system_addr=1, component_type=42, component_addr=component_address(zone, number),
+        status=status, description=f"{zone}区{number}号", time_raw=encode_time(datetime(2026, 5, 1, 8, 0, second)),
+    ) for zone, number in parts])
+
+
+def corrupt(wire: bytes) -> bytes:
+    return wire[:-3] + bytes(((wire[-3] + 1) & 0xFF,)) + wire[-2:]
+
+
+class Peer:
+    """A blocking test client that collects the centre's answers."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = FrameReader()
+        self.inbox: list[Frame] = []
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def recv(self, n: int = 1, timeout: float = 5.0) -> list[Frame]:
+        deadline = time.monotonic() + timeout
+        while len(self.inbox) < n:
+            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("the centre closed the connection")
+            for item in self.reader.feed(data):
+                assert isinstance(item, Frame), item
+                self.inbox.append(item)
+        out, self.inbox = self.inbox[:n], self.inbox[n:]
+        return out
+
+    def nothing_within(self, timeout: float) -> bool:
+        try:
+            self.recv(1, timeout)
+        except TimeoutError:
+            return True
+        return False
+
+    def closed_within(self, timeout: float) -> bool:
+        self.sock.settimeout(timeout)
+        try:
+            while self.sock.recv(65536):
+                pass
+        except TimeoutError:
+            return False
+        except ConnectionError:
+            pass
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Rig:
+    """A real Store and DriverHost running one fire.gb26875 driver on an ephemeral port."""
+
+    def __init__(self, data_dir: Path, ingest: Callable[[Store], Callable[[DeviceEvent], Future[Any]]] | None,
+                 points: dict[str, str], settings: dict[str, Any]) -> None:
+        self.store = Store(data_dir).open()
+        self.health: list[tuple[HealthState, str]] = []
+        self.driver: GB26875Driver = create(Settings(listen_port=0, **settings))
+        self.host = DriverHost(ingest(self.store) if ingest else self.store.ingest,
+                               lambda device, state, reason: self.health.append((state, reason)),
+                               backoff=Backoff(initial=0.05, maximum=0.2), on_batch=self.store.add_batch_listener)
+        self.host.add(DeviceInfo("fire-1", "消防主机", "panel", points=points), self.driver)
+        self.host.start()
+        self.peers: list[Peer] = []
+        self.port = wait_for(lambda: self.driver.bound_port)
+
+    def peer(self) -> Peer:
+        peer = Peer(self.port)
+        self.peers.append(peer)
+        return peer
+
+    def count(self, where: str = "1", params: tuple[Any, ...] = ()) -> int:
+        conn = self.store.reader()
+        try:
+            return int(conn.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0])
+        finally:
+            conn.close()
+
+    def events(self, where: str = "1") -> list[tuple[Any, ...]]:
+        conn = self.store.reader()
+        try:
+            return conn.execute(f"SELECT kind, state, summary, point FROM events WHERE {where} ORDER BY id").fetchall()
+        finally:
+            conn.close()
+
+    def call(self, name: str, args: dict[str, Any] | None = None, timeout: float = 10) -> Any:
+        return self.host.call("fire-1", name, args).result(timeout)
+
+    def close(self) -> None:
+        for peer in self.peers:
+            peer.close()
+        self.host.stop()
+        self.store.close()
+
+
+class Rigs:
+    def __init__(self, root: Path) -> None:
+        self.root, self.made = root, []  # type: list[Rig]
+
+    def __call__(self, ingest: Callable[[Store], Callable[[DeviceEvent], Future[Any]]] | None = None,
+                 points: dict[str, str] | None = None, **settings: Any) -> Rig:
+        rig = Rig(self.root / f"rig{len(self.made)}", ingest, points or {}, settings)
+        self.made.append(rig)
+        return rig
+
+    def close(self) -> None:
+        for rig in self.made:
+            rig.close()
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := probe():
+            return value
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture
+def rigs(tmp_path: Path) -> Iterator[Rigs]:
+    made = Rigs(tmp_path)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def test_fire_alarm_is_committed_before_the_ack_leaves(rigs: Rigs) -> None:
+    def slow(store: Store) -> Callable[[DeviceEvent], Future[Any]]:
+        def ingest(event: DeviceEvent) -> Future[Any]:
+            store.submit(lambda tx: time.sleep(0.3))  # a slow disk: the commit takes 0.3 s
+            return store.ingest(event)
+        return ingest
+
+    rig = rigs(slow, points={"1-1-10-2": "dorm3.f2.r201"})
+    peer = rig.peer()
+    started = time.monotonic()
+    peer.send(GOLDEN)
+    [ack] = peer.recv()
+    assert time.monotonic() - started >= 0.3, "the ACK did not wait for the commit"
+    assert rig.events("kind = 'fire.alarm'") == [("fire.alarm", "active", rig.events()[0][2], "dorm3.f2.r201")]
+    golden = parse_frame(GOLDEN)
+    assert ack.command == Command.ACK and ack.serial == 1 and not ack.adu
+    assert (ack.source, ack.dest) == (golden.dest, golden.source)
+    assert ack.raw == ack_for(golden, ack.time_tag)  # the documented shape, stamped with our clock
+    assert rig.health[0] == (HealthState.ONLINE, f"listening on 127.0.0.1:{rig.port}")
+
+
+def test_store_failure_withholds_the_ack_and_the_retransmission_is_stored_once(rigs: Rigs) -> None:
+    broken = threading.Event()
+    broken.set()
+
+    def flaky(store: Store) -> Callable[[DeviceEvent], Future[Any]]:
+        def ingest(event: DeviceEvent) -> Future[Any]:
+            if broken.is_set():
+                failed: Future[Any] = Future()
+                failed.set_exception(OSError("disk full"))
+                return failed
+            return store.ingest(event)
+        return ingest
+
+    rig = rigs(flaky)
+    peer = rig.peer()
+    peer.send(GOLDEN)
+    assert peer.nothing_within(0.5), "a frame that was not stored must not be acknowledged"
+    peer.send(frame(7))  # a heartbeat stores nothing and is ACKed: the connection survived
+    assert peer.recv()[0].serial == 7
+    broken.clear()
+    peer.send(GOLDEN)  # the UITD's retransmission
+    assert peer.recv()[0].serial == 1
+    assert rig.count("kind = 'fire.alarm'") == 1
+
+
+def test_bad_checksum_is_naked_and_the_connection_stays_usable(rigs: Rigs) -> None:
+    rig = rigs()
+    peer = rig.peer()
+    peer.send(corrupt(GOLDEN))
+    [nak] = peer.recv()
+    assert nak.command == Command.NAK and nak.serial == 1 and (nak.source, nak.dest) == (CENTER, UITD)
+    assert nak.raw == nak_for(parse_frame(GOLDEN), nak.time_tag)
+    assert rig.count() == 0
+    peer.send(GOLDEN)
+    assert peer.recv()[0].command == Command.ACK and rig.count("kind = 'fire.alarm'") == 1
+
+
+@pytest.mark.parametrize(("wire", "reason"), [
+    (frame(1, command=7), "reserved command"),
+    (frame(1, command=0x80), "user-defined command"),
+    (frame(1, bytes.fromhex("5101 00"), command=Command.REQUEST), "query from a UITD"),
+    (frame(1, parts_adu((1, 1))[:-1]), "n x body size disagrees with the length"),
+    (frame(1, bytes.fromhex("3D 01 01 01")), "reserved ADU type"),
+])
+def test_invalid_frames_are_naked_without_dispatch(rigs: Rigs, wire: bytes, reason: str) -> None:
+    rig = rigs()
+    peer = rig.peer()
+    peer.send(wire + GOLDEN)
+    nak, ack = peer.recv(2)
+    assert (nak.command, nak.serial, ack.command) == (Command.NAK, 1, Command.ACK), reason
+    assert rig.count() == 1
+
+
+def test_user_defined_adu_is_kept_raw_and_acked(rigs: Rigs) -> None:
+    rig = rigs()
+    peer = rig.peer()
+    wire = frame(3, bytes.fromhex("90 02 AA BB"))
+    peer.send(wire)
+    assert peer.recv()[0].command == Command.ACK
+    assert rig.events() == [("fire.user_data", "info", "自定义数据（类型 144）：用户信息传输装置 889", "uitd")]
+
+
+def test_split_at_many_offsets_and_twenty_coalesced_frames(rigs: Rigs) -> None:
+    rig = rigs()
+    peer = rig.peer()
+    offsets = sorted({1, 2, 3, 26, 27, 28, len(GOLDEN) - 1, *range(4, len(GOLDEN), 9)})
+    for offset in offsets:
+        peer.send(GOLDEN[:offset])
+        time.sleep(0.003)
+        peer.send(GOLDEN[offset:])
+        assert peer.recv()[0].serial == 1
+    assert rig.count("kind = 'fire.alarm'") == 1  # same frame each time: one alarm
+    full = frame(2, parts_adu(*[(20, n) for n in range(22)]))  # 22 objects: the 1044-byte frame
+    assert len(full) == 1044
+    cut = sorted(random.Random(5).sample(range(1, len(full)), 3))
+    for a, b in zip([0, *cut], [*cut, len(full)], strict=True):
+        peer.send(full[a:b])
+        time.sleep(0.003)
+    assert peer.recv()[0].serial == 2 and rig.count("point LIKE '1-1-20-%'") == 22
+    peer.send(b"".join(frame(100 + i, parts_adu((30, i))) for i in range(20)))
+    assert [f.serial for f in peer.recv(20)] == list(range(100, 120))
+    assert rig.count("point LIKE '1-1-30-%'") == 20
+
+
+def test_garbage_between_frames_is_skipped(rigs: Rigs) -> None:
+    rig = rigs()
+    peer = rig.peer()
+    rng = random.Random(1)
+    stream = b"".join(bytes(rng.choices(NOISE, k=rng.randint(1, 40))) + b"@#" + frame(i, parts_adu((40, i)))
+                      for i in range(10))
+    peer.send(stream)
+    assert [f.serial for f in peer.recv(10)] == list(range(10))
+    assert rig.count("point LIKE '1-1-40-%'") == 10
+
+
+def test_retransmission_is_acked_again_but_raises_one_alarm(rigs: Rigs) -> None:
+    rig = rigs()
+    first = rig.peer()
+    first.send(GOLDEN)
+    first.send(GOLDEN)
+    assert [f.command for f in first.recv(2)] == [Command.ACK, Command.ACK]
+    first.close()
+    second = rig.peer()  # the UITD reconnected and resent the frame it had no ACK for
+    second.send(GOLDEN)
+    assert second.recv()[0].command == Command.ACK
+    conn = rig.store.reader()
+    [(key,)] = conn.execute("SELECT dedup_key FROM events WHERE kind = 'fire.alarm'").fetchall()
+    conn.close()
+    assert rig.count("dedup_key = ?", (key,)) == 1
+
+
+def test_slow_loris_is_closed_at_the_frame_deadline(rigs: Rigs) -> None:
+    rig = rigs(frame_deadline_s=0.4)
+    peer = rig.peer()
+    started, closed = time.monotonic(), False
+    for byte in GOLDEN:  # one byte every 0.1 s: the frame would take 7.8 s
+        try:
+            peer.send(bytes((byte,)))
+        except ConnectionError:
+            closed = True
+        if closed or peer.closed_within(0.1):
+            break
+    assert 0.35 < time.monotonic() - started < 2.0
+    assert rig.count() == 0
+
+
+def test_idle_half_open_peer_times_out(rigs: Rigs) -> None:
+    rig = rigs(idle_timeout_s=0.4)
+    peer = rig.peer()
+    peer.send(frame(1))
+    assert peer.recv()[0].command == Command.ACK
+    started = time.monotonic()
+    assert peer.closed_within(3.0)
+    assert 0.3 < time.monotonic() - started < 2.0
+
+
+def test_connection_caps_and_allowed_peers(rigs: Rigs) -> None:
+    rig = rigs(max_connections_per_ip=2)
+    a, b, c = rig.peer(), rig.peer(), rig.peer()
+    assert c.closed_within(2.0), "the third connection from one address is refused"
+    for peer in (a, b):
+        peer.send(frame(5))
+        assert peer.recv()[0].serial == 5
+    a.close()
+    wait_for(lambda: rig.call("status")["connections"] == 1)
+    d = rig.peer()
+    d.send(frame(6))
+    assert d.recv()[0].serial == 6 and rig.call("status")["refused"] == 1
+    fenced = rigs(allowed_peers=["10.0.0.0/8"])
+    assert fenced.peer().closed_within(2.0)
+
+
+def test_udp_datagram_is_stored_and_acked(rigs: Rigs) -> None:
+    rig = rigs(udp=True)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(GOLDEN, ("127.0.0.1", rig.port))
+        data, _ = sock.recvfrom(2048)
+    assert parse_frame(data).command == Command.ACK and rig.count("kind = 'fire.alarm'") == 1
+
+
+def test_settings_are_registered_and_validated() -> None:
+    assert settings_model("fire.gb26875") is Settings
+    assert isinstance(create_driver("fire.gb26875", Settings()), GB26875Driver)
+    for bad in ({"listen_prot": 1}, {"center_address": "0x15B38"}, {"allowed_peers": ["10.0.0.0/33"]},
+                {"command_timeout_s": 0}):
+        with pytest.raises(ValidationError):
+            Settings(**bad)
+
+
+def test_flood_of_10k_frames_loses_no_fire_alarm(rigs: Rigs) -> None:
+    rig = rigs()
+    rng = random.Random(7)
+    fires = [frame(i, parts_adu((50 + i // 60, i % 60), second=i % 60)) for i in range(100)]
+    faults = [frame(200 + i, parts_adu((90, i), status=ComponentStatus.FAULT)) for i in range(30)]
+    plan = fires + [corrupt(frame(300 + i, parts_adu((91, i)))) for i in range(1000)]
+    plan += [faults[i % 30] for i in range(900)] + [frame(i % 65536) for i in range(8000)]
+    rng.shuffle(plan)
+    stream = b"".join((bytes(rng.choices(NOISE, k=rng.randint(1, 20))) if i % 10 == 0 else b"") + wire
+                      for i, wire in enumerate(plan))
+
+    async def flood() -> tuple[int, int]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
+        counts = {Command.ACK: 0, Command.NAK: 0}
+
+        async def answers() -> None:
+            frames = FrameReader()
+            while sum(counts.values()) < len(plan):
+                for item in frames.feed(await reader.read(65536)):
+                    assert isinstance(item, Frame)
+                    counts[Command(item.command)] += 1
+
+        collector = asyncio.create_task(answers())
+        for pos in range(0, len(stream), 32768):
+            writer.write(stream[pos:pos + 32768])
+            await writer.drain()
+        await asyncio.wait_for(collector, 30)
+        writer.close()
+        await writer.wait_closed()
+        return counts[Command.ACK], counts[Command.NAK]
+
+    assert asyncio.run(flood()) == (9000, 1000)
+    assert rig.count("kind = 'fire.alarm'") == 100, "every fire alarm is stored"
+    assert rig.count("kind = 'fire.fault'") == 30, "retransmitted faults are merged"
+    survivor = rig.peer()
+    survivor.send(frame(1))
+    assert survivor.recv()[0].command == Command.ACK
