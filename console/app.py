@@ -64,7 +64,7 @@ def run_gui(args: argparse.Namespace) -> int:
         if session is None:
             log.info("login cancelled")
             return 1
-        window = build_window(services_of(engine), session, args.lang)
+        window = build_window(services_of(engine), session, args.lang, settings=_ui_settings(directory, args))
         window.show()
         _install_quit_handlers(app, window, getattr(args, "screenshot", None), getattr(args, "quit_after", None))
         code = app.exec()
@@ -72,6 +72,19 @@ def run_gui(args: argparse.Namespace) -> int:
         return int(code)
     finally:
         engine.stop()
+
+
+def _ui_settings(directory: Path, args: argparse.Namespace) -> object:
+    """Layouts persist per data directory, so the demo never rearranges a real site's console; a
+    screenshot run starts from the default layout and leaves the saved one alone."""
+    from PySide6.QtCore import QSettings
+
+    if getattr(args, "screenshot", None) is not None:
+        path = directory / "ui-screenshot.ini"
+        path.unlink(missing_ok=True)
+    else:
+        path = directory / "ui.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
 
 
 def _install_quit_handlers(app: object, window: object, screenshot: Path | None, quit_after: float | None) -> None:

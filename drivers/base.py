@@ -167,3 +167,4 @@ def create_driver(name: str, settings: DriverSettings) -> Driver:
 register(DriverSpec("demo.scripted", "drivers.demo.scripted", title="Scripted demo scenario"))
 register(DriverSpec("fire.gb26875", "drivers.fire.gb26875.driver",
                     title="GB/T 26875.3 monitoring-centre server"))
+register(DriverSpec("fire.sia_dc09", "drivers.fire.sia_dc09.driver", title="SIA DC-09 receiver"))

@@ -185,16 +185,19 @@ class GB26875Driver:
         self._sessions.add(session)
         self._per_ip[str(host)] += 1
         log.info("connection from %s", peer)
-        try:
-            await self._read_loop(session, reader, writer)
-        except (ConnectionError, OSError) as exc:
-            log.info("connection from %s lost: %s", peer, exc)
-        finally:
-            self.end_session(session)
-            self._per_ip[str(host)] -= 1
-            if not self._per_ip[str(host)]:
-                del self._per_ip[str(host)]
-            writer.close()
+        # The handler is a top-level task: asyncio's stream callback logs an error for one that ends
+        # cancelled, so a shutdown (run() cancelling it) is absorbed here.
+        with contextlib.suppress(asyncio.CancelledError):
+            try:
+                await self._read_loop(session, reader, writer)
+            except (ConnectionError, OSError) as exc:
+                log.info("connection from %s lost: %s", peer, exc)
+            finally:
+                self.end_session(session)
+                self._per_ip[str(host)] -= 1
+                if not self._per_ip[str(host)]:
+                    del self._per_ip[str(host)]
+                writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from pydantic import Field, field_validator
-
-from drivers.base import DeviceEvent, DriverContext, DriverSettings, EventState, HealthState, Priority, utc_now
+from drivers.base import DeviceEvent, DriverContext, EventState, HealthState, Priority, utc_now
 from drivers.fire.sia_dc09.framing import Frame, FrameError, FrameErrorReason, FrameReader, split_datagram
 from drivers.fire.sia_dc09.mapping import LABELS, RecentMessages, map_message, message_identity
 from drivers.fire.sia_dc09.messages import (
@@ -31,49 +27,13 @@ from drivers.fire.sia_dc09.messages import (
     parse_key,
     timestamp_ok,
 )
+from drivers.fire.sia_dc09.netio import RateLimitedLog, UdpEndpoint, cancel_all, close_writer, hex_dump
+from drivers.fire.sia_dc09.settings import Settings
+
+__all__ = ["Settings", "SiaDc09Driver", "create"]
 
 log = logging.getLogger(__name__)
-_LOG_BURST = 20  # bad-input warnings per cause per window; a flood must not flood the log as well
-_LOG_WINDOW_S = 10.0
 _MAX_UDP_INFLIGHT = 1024  # datagrams being processed; beyond it we drop and the panel retransmits
-
-
-class Settings(DriverSettings):
-    listen_host: str = Field("127.0.0.1", description="Address to listen on (TCP and UDP)")
-    listen_port: int = Field(12128, ge=0, le=65535, description="Port; 0 picks a free one (see bound_port)")
-    udp: bool = Field(True, description="Also receive over UDP on the same port")
-    accounts: list[str] = Field(default_factory=list, description="Accepted accounts (hex); empty = any")
-    key_credential: str | None = Field(None, description="Credential holding the AES key as 32/48/64 hex digits")
-    require_encryption: bool = Field(False, description="Refuse clear-text messages (needs key_credential)")
-    timestamp_window: tuple[int, int] = Field((-40, 20), description="Accepted message time − our time, s")
-    supervision_s: float = Field(0, ge=0, description="Each account must report within this; 0 = off")
-    frame_deadline_s: float = Field(10.0, gt=0, description="A started frame must end within this")
-    idle_timeout_s: float = Field(300.0, gt=0, description="Close a TCP connection silent this long")
-    max_connections: int = Field(64, ge=1, description="Concurrent TCP connections, in total")
-    max_connections_per_ip: int = Field(16, ge=1, description="Concurrent TCP connections per peer address")
-    reject_answer: Literal["DUH", "NAK"] = Field(
-        "DUH", description="Answer to an unknown account or an undecryptable message"
-    )
-
-    @field_validator("accounts")
-    @classmethod
-    def _hex_accounts(cls, value: list[str]) -> list[str]:
-        for account in value:
-            if not 3 <= len(account) <= 16 or any(c not in "0123456789ABCDEFabcdef" for c in account):
-                raise ValueError(f"account {account!r} is not 3-16 hex digits")
-        return [a.upper() for a in value]
-
-    @field_validator("timestamp_window")
-    @classmethod
-    def _window(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if not value[0] <= 0 <= value[1]:
-            raise ValueError("timestamp_window must be (earliest ≤ 0, latest ≥ 0) seconds")
-        return value
-
-
-def _hex(raw: bytes, limit: int = 256) -> str:
-    text = raw[:limit].hex()
-    return text if len(raw) <= limit else f"{text}…(+{len(raw) - limit} bytes)"
 
 
 class SiaDc09Driver:
@@ -95,7 +55,7 @@ class SiaDc09Driver:
         self._tcp_tasks: set[asyncio.Task[Any]] = set()
         self._udp_tasks: set[asyncio.Task[Any]] = set()
         self._per_ip: Counter[str] = Counter()
-        self._log_budget: dict[str, tuple[float, int]] = {}
+        self._log = RateLimitedLog()
 
     # -- driver protocol ----------------------------------------------------------------------------
     async def command(self, name: str, args: Mapping[str, Any]) -> Any:
@@ -118,15 +78,17 @@ class SiaDc09Driver:
         try:
             self.bound_port = int(server.sockets[0].getsockname()[1])
             if self.settings.udp:
-                udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(host, self.bound_port))
+                udp, _ = await loop.create_datagram_endpoint(
+                    lambda: UdpEndpoint(self._on_datagram), local_addr=(host, self.bound_port)
+                )
             self.listening.set()
-            log.info("SIA DC-09 receiver listening on %s:%d (udp=%s)", host, self.bound_port, self.settings.udp)
+            log.info("SIA DC-09 receiver on %s:%d (udp=%s)", host, self.bound_port, self.settings.udp)
             self._report_health()
             await self._supervise()
         finally:
             self.listening.clear()
             server.close()
-            await _cancel_all(self._tcp_tasks | self._udp_tasks)
+            await cancel_all(self._tcp_tasks | self._udp_tasks)
             if udp is not None:
                 udp.close()
             await server.wait_closed()
@@ -134,7 +96,8 @@ class SiaDc09Driver:
     def _load_key(self, ctx: DriverContext) -> tuple[bytes | None, str]:
         name = self.settings.key_credential
         if not name:
-            return None, "require_encryption without key_credential" if self.settings.require_encryption else ""
+            problem = "require_encryption without key_credential" if self.settings.require_encryption else ""
+            return None, problem
         secret = ctx.secret(name)
         if secret is None:
             return None, f"key credential {name!r} not found"
@@ -147,9 +110,11 @@ class SiaDc09Driver:
         assert self._ctx is not None
         problems = [self._key_problem] if self._key_problem else []
         if self._faulted:
-            problems.append(f"no report within {self.settings.supervision_s:g} s from {', '.join(sorted(self._faulted))}")
+            silent = ", ".join(sorted(self._faulted))
+            problems.append(f"no report within {self.settings.supervision_s:g} s from {silent}")
         where = f"listening on {self.settings.listen_host}:{self.bound_port}"
-        self._ctx.set_health(HealthState.DEGRADED if problems else HealthState.ONLINE, "; ".join([where, *problems]))
+        state = HealthState.DEGRADED if problems else HealthState.ONLINE
+        self._ctx.set_health(state, "; ".join([where, *problems]))
 
     # -- supervision --------------------------------------------------------------------------------
     async def _supervise(self) -> None:
@@ -157,6 +122,7 @@ class SiaDc09Driver:
         loop = asyncio.get_running_loop()
         if limit <= 0:
             await loop.create_future()  # nothing to watch: wait until the host cancels us
+            return
         for account in self._accounts:
             self._last_seen.setdefault(account, loop.time())  # listed accounts are due from the start
         while True:
@@ -184,7 +150,8 @@ class SiaDc09Driver:
             source=self._ctx.device.id, kind="fire.link_fault", state=state, priority=Priority.FAULT,
             summary=f"{label}：{account}（{self.settings.supervision_s:g} s 内无报告）",
             point=self._ctx.device.points.get(account, account),
-            payload={"protocol": "sia-dc09", "account": account, "supervision_s": self.settings.supervision_s},
+            payload={"protocol": "sia-dc09", "account": account, "supervision_s": self.settings.supervision_s,
+                     "state": str(state)},
         )
         try:
             await self._ctx.ingest(event)
@@ -195,10 +162,11 @@ class SiaDc09Driver:
     async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername") or ("?", 0)
         ip = str(peer[0])
-        if len(self._tcp_tasks) >= self.settings.max_connections or self._per_ip[ip] >= self.settings.max_connections_per_ip:
+        full = len(self._tcp_tasks) >= self.settings.max_connections
+        if full or self._per_ip[ip] >= self.settings.max_connections_per_ip:
             self.stats["refused_connections"] += 1
-            self._warn("refused", "SIA DC-09 refused a connection from %s: connection cap reached", peer)
-            await _close(writer)
+            self._log.warning("refused", "SIA DC-09 refused a connection from %s: cap reached", peer)
+            await close_writer(writer)
             return
         task = asyncio.current_task()
         assert task is not None
@@ -214,7 +182,7 @@ class SiaDc09Driver:
             self._per_ip[ip] -= 1
             if self._per_ip[ip] <= 0:
                 del self._per_ip[ip]
-            await _close(writer)
+            await close_writer(writer)
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -228,9 +196,10 @@ class SiaDc09Driver:
             try:
                 data = await asyncio.wait_for(reader.read(65536), max(timeout, 0.0))
             except TimeoutError:
+                pending = framer.eof()
                 self.stats[why] += 1
-                self._warn(why, "SIA DC-09 closing %s: %s timeout; pending=%s", peer, why, _hex(bytes(framer.eof().raw)
-                           if framer.partial else b""))  # type: ignore[union-attr]
+                self._log.warning(why, "SIA DC-09 closing %s: %s timeout; pending=%s", peer, why,
+                                  hex_dump(pending.raw if pending else b""))
                 return
             if not data:
                 tail = framer.eof()
@@ -247,7 +216,8 @@ class SiaDc09Driver:
     def _on_datagram(self, data: bytes, addr: Any, transport: asyncio.DatagramTransport) -> None:
         if len(self._udp_tasks) >= _MAX_UDP_INFLIGHT:
             self.stats["udp_overload"] += 1
-            self._warn("udp_overload", "SIA DC-09 dropped a datagram from %s (overload): %s", addr, _hex(data))
+            self._log.warning("udp_overload", "SIA DC-09 dropped a datagram from %s (overload): %s", addr,
+                              hex_dump(data))
             return
 
         async def answer() -> None:
@@ -262,12 +232,13 @@ class SiaDc09Driver:
     async def handle_frames(self, items: Iterable[Frame | FrameError], peer: Any) -> list[bytes]:
         """Answers for a batch of frames, in frame order. Frames are processed concurrently so their
         events share one group commit; each answer still waits for its own events to be durable."""
+        loop = asyncio.get_running_loop()
         tasks = []
         for item in items:
             if isinstance(item, FrameError):
                 self._rejected(item, peer)
             else:
-                tasks.append(asyncio.ensure_future(self._answer(item, peer)))
+                tasks.append(loop.create_task(self._answer_safely(item, peer)))
         try:
             answers = [await task for task in tasks]
         finally:
@@ -281,8 +252,16 @@ class SiaDc09Driver:
         self.stats[f"frame_{error.reason}"] += 1
         if error.reason is FrameErrorReason.GARBAGE:
             self.stats["garbage_bytes"] += len(error.raw)
-        self._warn(str(error.reason), "SIA DC-09 %s from %s (%s): raw=%s", error.reason, peer, error.detail,
-                   _hex(error.raw))
+        self._log.warning(str(error.reason), "SIA DC-09 %s from %s (%s): raw=%s", error.reason, peer,
+                          error.detail, hex_dump(error.raw))
+
+    async def _answer_safely(self, frame: Frame, peer: Any) -> bytes | None:
+        try:
+            return await self._answer(frame, peer)
+        except Exception:  # a bug must cost one unanswered frame (retransmitted), not the connection
+            self.stats["internal_error"] += 1
+            log.exception("SIA DC-09 failed on a frame from %s: raw=%s", peer, hex_dump(frame.raw))
+            return None
 
     async def _answer(self, frame: Frame, peer: Any) -> bytes | None:
         assert self._ctx is not None
@@ -302,9 +281,11 @@ class SiaDc09Driver:
             message = open_message(header, self._key)
         except MessageError as exc:
             answer = {Cause.TIMESTAMP: nak(), Cause.FORMAT: duh_for(header)}.get(exc.cause)
-            return self._refuse(str(exc.cause), exc.detail, frame, peer, answer or self._reject_answer(header))
+            answer = answer or self._reject_answer(header)
+            return self._refuse(str(exc.cause), exc.detail, frame, peer, answer)
         now = utc_now()
-        if message.timestamp is not None and not timestamp_ok(message.timestamp, now, self.settings.timestamp_window):
+        window = self.settings.timestamp_window
+        if message.timestamp is not None and not timestamp_ok(message.timestamp, now, window):
             detail = f"message time {message.timestamp_text}, ours {now:%H:%M:%S}"
             return self._refuse("timestamp", detail, frame, peer, nak(now))
         await self._seen(account)
@@ -320,7 +301,7 @@ class SiaDc09Driver:
             await asyncio.gather(*(self._ctx.ingest(event) for event in mapped.events))
         except Exception:  # not durable: stay silent so the panel retransmits
             self.stats["store_failed"] += 1
-            log.exception("SIA DC-09 could not store events of %s; not acknowledged", _hex(frame.raw))
+            log.exception("SIA DC-09 could not store events of %s; not acknowledged", hex_dump(frame.raw))
             return None
         self.stats["events"] += len(mapped.events)
         if mapped.unknown:
@@ -333,53 +314,12 @@ class SiaDc09Driver:
 
     def _refuse(self, cause: str, detail: str, frame: Frame, peer: Any, answer: bytes) -> bytes:
         self.stats[f"rejected_{cause}"] += 1
-        self._warn(cause, "SIA DC-09 %s from %s (%s), answering %s: raw=%s", cause, peer, detail,
-                   answer[10:13].decode(), _hex(frame.raw))
+        token = answer[10:13].decode()  # LF, 8 header digits, quote, then the ID token
+        self._log.warning(cause, "SIA DC-09 %s from %s (%s), answering %s: raw=%s", cause, peer, detail,
+                          token, hex_dump(frame.raw))
         return answer
-
-    def _warn(self, cause: str, fmt: str, *args: Any) -> None:
-        now = time.monotonic()
-        start, used = self._log_budget.get(cause, (now, 0))
-        if now - start > _LOG_WINDOW_S:
-            if used > _LOG_BURST:
-                log.warning("SIA DC-09: %d more %s warnings were suppressed", used - _LOG_BURST, cause)
-            start, used = now, 0
-        self._log_budget[cause] = (start, used + 1)
-        if used < _LOG_BURST:
-            log.warning(fmt, *args)
-
-
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, driver: SiaDc09Driver) -> None:
-        self._driver = driver
-        self._transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        if self._transport is not None:
-            self._driver._on_datagram(data, addr, self._transport)
-
-    def error_received(self, exc: Exception) -> None:
-        log.info("SIA DC-09 UDP error: %s", exc)
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(Exception):
-        await writer.wait_closed()
-
-
-async def _cancel_all(tasks: set[asyncio.Task[Any]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create(settings: Settings) -> SiaDc09Driver:
     return SiaDc09Driver(settings)
 
-
-_: Callable[[Settings], SiaDc09Driver] = create  # the registry's factory signature

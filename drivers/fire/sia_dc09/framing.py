@@ -82,10 +82,12 @@ def check_frame(raw: bytes) -> Frame | FrameError:
     if not (_is_hex(crc_field) and _is_hex(length_field)) or message[:1] != b'"':
         return FrameError(FrameErrorReason.BAD_HEADER, raw, "CRC/length fields not hex or no opening quote")
     if int(length_field, 16) != len(message):
-        return FrameError(FrameErrorReason.LENGTH, raw, f"length field {int(length_field, 16)}, message {len(message)}")
+        detail = f"length field {int(length_field, 16)}, message {len(message)}"
+        return FrameError(FrameErrorReason.LENGTH, raw, detail)
     calculated = crc16(message)
     if int(crc_field, 16) != calculated:
-        return FrameError(FrameErrorReason.CRC, raw, f"CRC field {crc_field.decode()}, calculated {calculated:04X}")
+        detail = f"CRC field {crc_field.decode()}, calculated {calculated:04X}"
+        return FrameError(FrameErrorReason.CRC, raw, detail)
     return Frame(raw, message)
 
 

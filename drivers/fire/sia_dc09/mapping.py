@@ -73,7 +73,9 @@ _SIA_GROUPS: tuple[tuple[str, str, Priority, EventState], ...] = (
     ("OP OA OQ OS OR OG OK OJ CL CA CQ CS CG CP CF CK CJ NL NF", "security.arming", Priority.INFO, INFO),
 )
 SIA_RULES: dict[str, Rule] = {
-    code: Rule(kind, priority, state) for codes, kind, priority, state in _SIA_GROUPS for code in codes.split()
+    code: Rule(kind, priority, state)
+    for codes, kind, priority, state in _SIA_GROUPS
+    for code in codes.split()
 }
 _ZONE_CONCERNS = ("Zone or point", "Point number", "Zone number")
 
@@ -230,7 +232,8 @@ class RecentMessages:
 
 def message_identity(source: str, message: Message) -> str:
     h = message.header
-    return "|".join((source, h.account or "", h.receiver or "", h.prefix or "", h.sequence, h.id_token, message.data))
+    parts = (source, h.account or "", h.receiver or "", h.prefix or "", h.sequence, h.id_token, message.data)
+    return "|".join(parts)
 
 
 def dedup_key(identity: str, first_seen: datetime, index: int) -> str:
@@ -283,9 +286,10 @@ def map_message(
     inner_account, body = split_account(message.data)
     account = message.account
     identity = message_identity(source, message)
+    header = message.header
     base: dict[str, Any] = {
-        "protocol": "sia-dc09", "id_token": message.id_token, "account": account, "sequence": message.sequence,
-        "receiver": message.header.receiver, "prefix": message.header.prefix, "encrypted": message.header.encrypted,
+        "protocol": "sia-dc09", "id_token": message.id_token, "account": account, "sequence": header.sequence,
+        "receiver": header.receiver, "prefix": header.prefix, "encrypted": header.encrypted,
         "data": message.data, "xdata": list(message.xdata), "timestamp": message.timestamp_text,
     }
     if inner_account and inner_account != account:
@@ -303,8 +307,8 @@ def map_message(
     try:
         block = [parse_cid(body)] if message.id_token == ADM_CID else parse_dcs(body)
     except ValueError as exc:
-        event = make(0, "panel.unknown_code", INFO, Priority.INFO, f"{LABELS['panel.unknown_code']}：{account}",
-                     account, {"error": str(exc)})
+        summary = f"{LABELS['panel.unknown_code']}：{account}"
+        event = make(0, "panel.unknown_code", INFO, Priority.INFO, summary, account, {"error": str(exc)})
         return Mapped([event], ["unreadable"])
     events: list[DeviceEvent] = []
     unknown: list[str] = []
@@ -319,7 +323,8 @@ def map_message(
             extra["number"] = item.zone  # a user, area or device number, not a zone
         if rule is None:
             unknown.append(item.code)
-            kind, state, priority, label = "panel.unknown_code", INFO, Priority.INFO, LABELS["panel.unknown_code"]
+            kind, state, priority = "panel.unknown_code", INFO, Priority.INFO
+            label = LABELS[kind]
         elif state is None:  # a Contact ID qualifier other than 1, 3, 6: record it, raise nothing
             kind, state, priority, label = "panel.event", INFO, Priority.INFO, "无效限定符"
         else:
@@ -329,5 +334,6 @@ def map_message(
         if kind == "security.arming":
             extra["armed"] = item.code[0] in "CN" or item.qualifier == "3"  # C…/NL/NF arm, O… disarm
         where = address.replace("-", " 防区 ", 1) if address != account else f"{account} 主机"
-        events.append(make(index, kind, state, priority, f"{label}：{where}（{description}）", address, extra))
+        summary = f"{label}：{where}（{description}）"
+        events.append(make(index, kind, state, priority, summary, address, extra))
     return Mapped(events, unknown)

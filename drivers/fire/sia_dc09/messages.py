@@ -232,7 +232,9 @@ def build_message(
     return encode_frame((head + body).encode("ascii"))
 
 
-def ack_for(header: Header, key: bytes | None = None, now: datetime | None = None, pad: bytes | None = None) -> bytes:
+def ack_for(
+    header: Header, key: bytes | None = None, now: datetime | None = None, pad: bytes | None = None
+) -> bytes:
     """ACK echoing sequence and routing; encrypted (with our time inside) when the message was."""
     routing = _routing(header.sequence, header.receiver, header.prefix, header.account)
     if header.encrypted and key is not None:
