@@ -26,6 +26,16 @@ def _bench(args: object) -> int:
     return cmd_bench(args)
 
 
+def _simulate(args: object) -> int:
+    from drivers.base import simulator_main
+
+    try:
+        run = simulator_main(args.simulator)  # type: ignore[attr-defined]
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    return run(list(args.sim_args))  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     try:
@@ -33,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             from console.app import run_gui
 
             return run_gui(args)
-        handler = _bench if args.command == "bench" else COMMANDS[args.command]
+        handler = {"bench": _bench, "simulate": _simulate}.get(args.command) or COMMANDS[args.command]
         return handler(args)
     except ConfigError as exc:
         for issue in exc.errors:

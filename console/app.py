@@ -69,6 +69,7 @@ def run_gui(args: argparse.Namespace) -> int:
         _install_quit_handlers(app, window, getattr(args, "screenshot", None), getattr(args, "quit_after", None))
         code = app.exec()
         window.close()
+        engine.accounts.logout(session)
         return int(code)
     finally:
         engine.stop()

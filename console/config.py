@@ -386,11 +386,22 @@ class Network(_Model):
         return value
 
 
+class DemoSimulator(_Model):
+    """One protocol simulator the demo starts beside the console (``campus-console simulate NAME ARGS``)."""
+
+    simulator: str = Field(..., min_length=1, description="Simulator name, e.g. uitd or dc09.")
+    args: list[str] = Field(default_factory=list, description="Its command-line options (host, port, scenario).")
+    start_delay_s: float = Field(2.0, ge=0.0, le=600.0, description="Seconds to wait after the console starts.")
+
+
 class Demo(_Model):
-    """The ``[demo]`` table: present only on demonstration sites played by the scripted driver."""
+    """The ``[demo]`` table: present only on demonstration sites (auto-login of the demo operator)."""
 
     scenario: str = Field("campus-day", min_length=1, description="Name of the scripted scenario to play.")
     speed: float = Field(1.0, ge=0.1, le=100.0, description="Playback speed factor (1 = real time).")
+    simulators: list[DemoSimulator] = Field(
+        default_factory=list, description="Protocol simulators run as child processes while the demo runs."
+    )
 
 
 class Site(_Model):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from console.bus import Bus
 from console.config import Site
+from console.demo_runner import SimulatorProcesses
 from console.drivers_host import DriverHost
 from console.services import audit
 from console.services.accounts import Accounts
@@ -42,6 +43,7 @@ class Engine:
             self.store.ingest, self.devices.set_health, self._secret, on_batch=self.store.add_batch_listener
         )
         self._started = False
+        self.simulators = SimulatorProcesses(site.demo.simulators if site.demo else [])
 
     def _secret(self, name: str) -> str | None:
         if self.credentials is None:
@@ -60,6 +62,7 @@ class Engine:
             for info, driver_name, settings in self._driver_devices():
                 self.host.add(info, create_driver(driver_name, settings))
             self.host.start()
+            self.simulators.start()
         except BaseException:
             self.store.close()
             raise
@@ -70,6 +73,7 @@ class Engine:
         if not self._started:
             return
         self._started = False
+        self.simulators.stop()
         self.host.stop()
         self.audit.record("system", audit.APP_STOP, self.site.site.name).result(10)
         self.store.close()

@@ -168,3 +168,18 @@ register(DriverSpec("demo.scripted", "drivers.demo.scripted", title="Scripted de
 register(DriverSpec("fire.gb26875", "drivers.fire.gb26875.driver",
                     title="GB/T 26875.3 monitoring-centre server"))
 register(DriverSpec("fire.sia_dc09", "drivers.fire.sia_dc09.driver", title="SIA DC-09 receiver"))
+
+
+# Protocol simulators, by the name `campus-console simulate NAME` takes: each module has main(argv) -> int.
+SIMULATORS: dict[str, str] = {
+    "uitd": "drivers.fire.gb26875.simulator",
+    "dc09": "drivers.fire.sia_dc09.simulator",
+}
+
+
+def simulator_main(name: str) -> Callable[[list[str]], int]:
+    try:
+        module = importlib.import_module(SIMULATORS[name])
+    except KeyError:
+        raise KeyError(f"unknown simulator {name!r} (known: {', '.join(sorted(SIMULATORS))})") from None
+    return module.main  # type: ignore[no-any-return]

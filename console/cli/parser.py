@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     ulist = users_sub.add_parser("list", help="list users")
     _globals(ulist, suppress=True)
 
+    sim = add("simulate", "run a device simulator that speaks its protocol over real sockets")
+    sim.add_argument("simulator", help="uitd (GB/T 26875.3 UITD), dc09 (SIA DC-09 transmitter)")
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="the simulator's own options (see NAME --help)")
+
     bench = add("bench", "benchmarks (JSON out)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     bi = bench_sub.add_parser("ingest", help="durable events/s through the store, against one commit per event")

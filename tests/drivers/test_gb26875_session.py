@@ -257,7 +257,7 @@ def test_bad_checksum_is_naked_and_the_connection_stays_usable(rigs: Rigs) -> No
     (frame(1, bytes.fromhex("5101 00"), command=Command.REQUEST), "query from a UITD"),
     (frame(1, parts_adu((1, 1))[:-1]), "n x body size disagrees with the length"),
     (frame(1, bytes.fromhex("3D 01 01 01")), "reserved ADU type"),
-])
+], ids=["cmd7", "cmd128", "query", "length", "type61"])
 def test_invalid_frames_are_naked_without_dispatch(rigs: Rigs, wire: bytes, reason: str) -> None:
     rig = rigs()
     peer = rig.peer()
