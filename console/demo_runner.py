@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
 from console.config import DemoSimulator
@@ -28,8 +29,9 @@ class SimulatorProcesses:
             self._thread.start()
 
     def _run(self) -> None:
+        started = time.monotonic()
         for spec in sorted(self._specs, key=lambda s: s.start_delay_s):
-            if self._stop.wait(spec.start_delay_s if not self._procs else 0.2):
+            if self._stop.wait(max(0.0, started + spec.start_delay_s - time.monotonic())):
                 return
             cmd = [sys.executable, "-m", "console", "simulate", spec.simulator, *spec.args]
             log.info("starting demo simulator: %s", " ".join(cmd[2:]))

@@ -13,6 +13,7 @@ from .accounts import Accounts
 from .alarm_center import AlarmCenter
 from .audit import AuditLog
 from .devices import DeviceRegistry
+from .fire_procedure import FireProcedures
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,5 @@ class ConsoleServices:
     recent_events: Callable[[int], list[dict[str, Any]]]
     # History of one alarm: (alarm id) -> list of action dicts.
     alarm_history: Callable[[int], list[dict[str, Any]]]
+    # The GB 25506 checklist and the fire board's event backlog; None where the engine offers no fire desk.
+    fire_procedures: FireProcedures | None = None

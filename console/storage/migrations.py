@@ -91,6 +91,19 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: the GB 25506 procedure steps taken for a real fire (one row per step, stamped when recorded)
+    """
+    CREATE TABLE fire_procedures (
+        id INTEGER PRIMARY KEY,
+        alarm_id INTEGER NOT NULL REFERENCES alarms(id),
+        step TEXT NOT NULL,
+        outcome TEXT NOT NULL,         -- done or skipped (then the note says why)
+        time TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        UNIQUE (alarm_id, step)
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

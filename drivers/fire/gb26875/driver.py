@@ -236,7 +236,12 @@ class GB26875Driver:
                 partial_since = now  # a new frame started in this chunk
             if items:
                 await session.handle(items)
-                await writer.drain()  # back-pressure: read no more until the peer takes our answers
+                try:  # back-pressure: read no more until the peer takes our answers
+                    async with asyncio.timeout(s.idle_timeout_s):
+                        await writer.drain()
+                except TimeoutError:  # a vanished peer would otherwise hold the slot until TCP gives up
+                    log.warning("%s: answers not taken for %g s, closing", session.peer, s.idle_timeout_s)
+                    return
 
     def end_session(self, session: Session) -> None:
         session.close()

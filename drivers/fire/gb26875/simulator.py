@@ -9,6 +9,7 @@ import dataclasses
 import json
 import logging
 import random
+import signal
 import socket
 import sys
 from collections.abc import Coroutine, Iterable
@@ -279,12 +280,18 @@ class UitdSimulator:
                                                                  time_raw=encode_time(now))]))
 
 
-async def run_simulator(host: str, port: int, scenario: str, *, faults: Iterable[str] = (),
-                        uitd_address: int = 889, rate: float = 1.0, seed: int = 0, repeat: bool = False,
-                        **options: float) -> SimStats:
-    """Connect to a monitoring centre at host:port and play ``scenario``; see UitdSimulator for options."""
-    sim = UitdSimulator(host, port, scenario, faults=faults, uitd_address=uitd_address, rate=rate, seed=seed,
-                        repeat=repeat, **options)  # type: ignore[arg-type]
+async def run_simulator(
+    host: str, port: int, scenario: str, *, faults: Iterable[str] = (), uitd_address: int = 889,
+    center_address: int = 88888, rate: float = 1.0, seed: int = 0, repeat: bool = False,
+    heartbeat_s: float = 20.0, ack_timeout_s: float = 2.0, silence_s: float = 120.0,
+    patrol_delay_s: float = 1.0,
+) -> SimStats:
+    """Connect to a monitoring centre at host:port and play ``scenario`` once (or until cancelled with
+    ``repeat``); ``rate`` is scenario steps per second. Raises OSError when the centre is unreachable."""
+    sim = UitdSimulator(host, port, scenario, faults=faults, uitd_address=uitd_address,
+                        center_address=center_address, rate=rate, seed=seed, repeat=repeat,
+                        heartbeat_s=heartbeat_s, ack_timeout_s=ack_timeout_s, silence_s=silence_s,
+                        patrol_delay_s=patrol_delay_s)
     return await sim.run()
 
 
@@ -292,24 +299,26 @@ def main(argv: list[str]) -> int:
     """``campus-console simulate uitd``: play a scenario against a running console and print a summary."""
     parser = argparse.ArgumentParser(prog="campus-console simulate uitd",
                                      description="A GB/T 26875.3 用户信息传输装置 (UITD) simulator.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--host", default="127.0.0.1", help="the monitoring centre (the console)")
+    parser.add_argument("--port", type=int, default=9000, help="its fire.gb26875 listen_port")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="dorm-fire")
     parser.add_argument("--fault", action="append", choices=FAULTS, default=[],
                         help="a fault mode to inject (repeatable)")
-    parser.add_argument("--uitd-address", type=int, default=889)
-    parser.add_argument("--center-address", type=int, default=88888)
+    parser.add_argument("--uitd-address", type=int, default=889, help="our 6-byte source address")
+    parser.add_argument("--center-address", type=int, default=88888, help="the centre's address")
     parser.add_argument("--rate", type=float, default=1.0, help="scenario steps per second")
     parser.add_argument("--heartbeat", type=float, default=20.0, help="seconds between heartbeats")
     parser.add_argument("--repeat", action="store_true", help="replay the scenario until interrupted")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
-    sim_args = dict(faults=args.fault, uitd_address=args.uitd_address, center_address=args.center_address,
-                    rate=args.rate, seed=args.seed, repeat=args.repeat, heartbeat_s=args.heartbeat)
 
     async def play() -> UitdSimulator:
-        sim = UitdSimulator(args.host, args.port, args.scenario, **sim_args)  # type: ignore[arg-type]
+        sim = UitdSimulator(args.host, args.port, args.scenario, faults=args.fault,
+                            uitd_address=args.uitd_address, center_address=args.center_address,
+                            rate=args.rate, seed=args.seed, repeat=args.repeat, heartbeat_s=args.heartbeat)
+        with contextlib.suppress(NotImplementedError):  # a parent's terminate() ends --repeat cleanly
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sim.stop)
         with contextlib.suppress(asyncio.CancelledError):  # Ctrl-C in --repeat: still print the summary
             await sim.run()
         return sim

@@ -13,8 +13,12 @@ from drivers.base import DeviceEvent, DriverContext, EventState, HealthState, Pr
 from drivers.fire.sia_dc09.framing import Frame, FrameError, FrameErrorReason, FrameReader, split_datagram
 from drivers.fire.sia_dc09.mapping import LABELS, RecentMessages, map_message, message_identity
 from drivers.fire.sia_dc09.messages import (
+    ACK,
     ADM_CID,
+    DUH,
+    NAK,
     NULL,
+    RSP,
     SIA_DCS,
     Cause,
     Header,
@@ -33,6 +37,7 @@ from drivers.fire.sia_dc09.settings import Settings
 __all__ = ["Settings", "SiaDc09Driver", "create"]
 
 log = logging.getLogger(__name__)
+_ANSWERS = frozenset({ACK, NAK, DUH, RSP})
 _MAX_UDP_INFLIGHT = 1024  # datagrams being processed; beyond it we drop and the panel retransmits
 
 
@@ -207,8 +212,11 @@ class SiaDc09Driver:
                     self._rejected(tail, peer)
                 return
             items = framer.feed(data)
-            frame_started = (frame_started or loop.time()) if framer.partial else None
-            answers = await self.handle_frames(items, peer)
+            if not framer.partial:
+                frame_started = None
+            elif frame_started is None or items:  # anything completed means this partial began now
+                frame_started = loop.time()
+            answers = await self._handle_frames(items, peer)
             if answers:
                 writer.write(b"".join(answers))
                 await writer.drain()
@@ -221,7 +229,7 @@ class SiaDc09Driver:
             return
 
         async def answer() -> None:
-            for reply in await self.handle_frames(split_datagram(data), addr):
+            for reply in await self._handle_frames(split_datagram(data), addr):
                 transport.sendto(reply, addr)
 
         task = asyncio.get_running_loop().create_task(answer())
@@ -229,7 +237,7 @@ class SiaDc09Driver:
         task.add_done_callback(self._udp_tasks.discard)
 
     # -- frames -------------------------------------------------------------------------------------
-    async def handle_frames(self, items: Iterable[Frame | FrameError], peer: Any) -> list[bytes]:
+    async def _handle_frames(self, items: Iterable[Frame | FrameError], peer: Any) -> list[bytes]:
         """Answers for a batch of frames, in frame order. Frames are processed concurrently so their
         events share one group commit; each answer still waits for its own events to be durable."""
         loop = asyncio.get_running_loop()
@@ -270,6 +278,11 @@ class SiaDc09Driver:
             header = parse_header(frame.message)
         except MessageError as exc:
             return self._refuse("format", exc.detail, frame, peer, nak())
+        if header.id_token in _ANSWERS:  # an answer sent to a receiver: answering it could ping-pong
+            self.stats["rejected_answer_token"] += 1
+            self._log.warning("answer_token", "SIA DC-09 ignored a %s from %s: raw=%s", header.id_token, peer,
+                              hex_dump(frame.raw))
+            return None
         account = header.account or ""
         if self._accounts and account not in self._accounts:
             return self._refuse("unknown_account", account, frame, peer, self._reject_answer(header))

@@ -333,6 +333,7 @@ def map_message(
                 label += "恢复"
         if kind == "security.arming":
             extra["armed"] = item.code[0] in "CN" or item.qualifier == "3"  # C…/NL/NF arm, O… disarm
+            label = "布防" if extra["armed"] else "撤防"
         where = address.replace("-", " 防区 ", 1) if address != account else f"{account} 主机"
         summary = f"{label}：{where}（{description}）"
         events.append(make(index, kind, state, priority, summary, address, extra))

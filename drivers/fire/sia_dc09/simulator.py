@@ -218,13 +218,15 @@ class Transmitter:
         seq = self._next_sequence() if sequence is None else sequence
         if not resend:
             self.stats.reports += 1
+        # Each fault spoils one attempt: a corrupted CRC first, then (once answerable) a stale clock.
+        crc_attempt = 0 if "bad-crc" in self.faults and not resend else -1
+        old_attempt = crc_attempt + 1 if "old-timestamp" in self.faults and not resend else -1
         for attempt in range(self.retries + 1):
-            first = attempt == 0 and not resend
-            if not first:
+            if attempt or resend:
                 self.stats.retries += 1
-            bad_crc = first and "bad-crc" in self.faults
-            await self._send(self.build(step, seq, bad_crc=bad_crc,
-                                        age_s=120.0 if first and "old-timestamp" in self.faults else 0.0))
+            bad_crc = attempt == crc_attempt
+            age_s = 120.0 if attempt == old_attempt else 0.0
+            await self._send(self.build(step, seq, bad_crc=bad_crc, age_s=age_s))
             # No answer is expected to a corrupted frame: do not wait the full timer for it.
             timeout = min(self.answer_timeout_s, 0.5) if bad_crc else self.answer_timeout_s
             header = await self._answer_for(f"{seq:04d}", timeout)
@@ -274,8 +276,9 @@ class Transmitter:
         for step, seq in list(open_reports.values()):
             await self.deliver(step, seq, resend=True)
 
-    async def play(self, scenario: str, count: int = 1) -> SimStats:
-        """Play ``scenario`` ``count`` times; with "coalesce" all reports go out in one write."""
+    async def play(self, scenario: str, count: int = 1, interval_s: float = 0.0) -> SimStats:
+        """Play ``scenario`` ``count`` times, ``interval_s`` apart (a demo's pace); with "coalesce" all
+        reports go out in one write."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
         steps = SCENARIOS[scenario] * count
@@ -283,7 +286,9 @@ class Transmitter:
         if "coalesce" in self.faults:
             await self._play_coalesced(steps)
         else:
-            for step in steps:
+            for index, step in enumerate(steps):
+                if index and interval_s:
+                    await asyncio.sleep(interval_s)
                 await self.deliver(step)
         self.stats.elapsed_s = round(time.monotonic() - started, 3)
         return self.stats
@@ -315,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--retries", type=int, default=3)
     parser.add_argument("--sequence", type=int, default=1, help="first sequence number")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--interval", type=float, default=0.0, help="seconds between reports (demo pace)")
     return parser
 
 
@@ -326,7 +332,7 @@ async def _run(args: argparse.Namespace) -> SimStats:
                          seed=args.seed)
     async with sender:
         for scenario in args.scenario or ["fire"]:
-            await sender.play(scenario, args.count)
+            await sender.play(scenario, args.count, args.interval)
     return sender.stats
 
 

@@ -1,0 +1,285 @@
+"""One thread per camera: demux and decode with PyAV, scaled for the view, into latest-frame slots."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import av
+import av.error
+import numpy as np
+
+from .slot import FrameSlot
+from .source import StreamSource, redact
+from .status import (
+    PERMANENT, Backoff, NoVideoStream, Reason, StreamEnded, StreamState, StreamStatus, classify,
+)
+from .timing import Pacer, fit_size
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Timeouts and rates of a stream worker (seconds unless named otherwise)."""
+
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0  # no data for this long: the connection is given up and reopened
+    stall_after_s: float = 2.0  # no frame for this long while connected: the tile says "stalled"
+    offline_after_s: float = 10.0  # reconnecting for this long after the last frame: offline (an alarm)
+    rtsp_transport: str = "tcp"
+    analysis_size: tuple[int, int] = (320, 180)
+    analysis_fps: float = 5.0  # the motion detector samples a few frames a second; 0 turns it off
+    max_bad_packets: int = 100  # this many undecodable packets in a row: reconnect rather than limp on
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPacket:
+    """A compressed packet as it came off the wire (for stream-copy recording), with our receive time."""
+
+    camera_id: str
+    stream: str  # "main" or "sub"
+    packet: av.Packet
+    received: float  # time.time()
+
+
+PacketListener = Callable[[StreamPacket], None]
+StatusListener = Callable[[str, StreamStatus], None]
+
+
+class StreamWorker:
+    """Owns one camera's connection. ``start``/``stop`` bracket its thread; every other method is
+    thread-safe and never blocks on the network."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        open_source: Callable[[str], StreamSource],
+        *,
+        stream: str = "main",
+        config: WorkerConfig | None = None,
+        on_status: StatusListener | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.config = config or WorkerConfig()
+        self.slot = FrameSlot(camera_id)  # RGB frames at the size the view asked for
+        self.analysis_slot = FrameSlot(f"{camera_id}/gray")  # small gray frames for motion analysis
+        self._open_source = open_source
+        self._wanted = stream
+        self._target = (0, 0)  # display size asked by the view; (0, 0) = nobody looks, no RGB work
+        self._on_status = on_status
+        self._packet_listeners: list[PacketListener] = []
+        self._lock = threading.Lock()
+        self._status = StreamStatus(StreamState.CONNECTING, stream=stream)
+        self._errors = 0
+        self._reconnects = 0
+        self._last_frame_at: float | None = None
+        self._native: tuple[int, int] | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()  # stop, or a stream switch: cuts waits short
+        self._rng = random.Random()
+        self._thread = threading.Thread(target=self._run, name=f"video-{camera_id}", daemon=True)
+
+    # -- control (any thread) ----------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def signal_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop and join. A worker inside a blocking FFmpeg call returns within the read timeout."""
+        self.signal_stop()
+        if self._thread.is_alive():
+            self._thread.join(timeout if timeout is not None else self.config.read_timeout_s + 2)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def set_target_size(self, width: int, height: int) -> None:
+        """Decode RGB frames fitted into this box from the next frame on; (0, 0) stops RGB output."""
+        self._target = (max(0, int(width)), max(0, int(height)))
+
+    def select_stream(self, stream: str) -> None:
+        """Switch between "main" and "sub": the connection is reopened on the other URL."""
+        if stream != self._wanted:
+            self._wanted = stream
+            self._wake.set()
+
+    @property
+    def stream(self) -> str:
+        return self._wanted
+
+    @property
+    def native_size(self) -> tuple[int, int] | None:
+        """The size of the stream now open, as the camera sends it."""
+        return self._native
+
+    def add_packet_listener(self, listener: PacketListener) -> None:
+        with self._lock:
+            self._packet_listeners = [*self._packet_listeners, listener]
+
+    def remove_packet_listener(self, listener: PacketListener) -> None:
+        with self._lock:
+            self._packet_listeners = [cb for cb in self._packet_listeners if cb is not listener]
+
+    def status(self) -> StreamStatus:
+        with self._lock:
+            return replace(self._status, errors=self._errors, reconnects=self._reconnects)
+
+    def watchdog(self, now: float | None = None) -> None:
+        """Called a few times a second from outside: a live stream without frames becomes "stalled"."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            live = self._status.state is StreamState.LIVE
+            last = self._last_frame_at
+        if live and last is not None and now - last > self.config.stall_after_s:
+            self._set_status(StreamStatus(StreamState.STALLED, Reason.TIMEOUT, stream=self._wanted,
+                                          detail=f"no frame for {now - last:.1f} s"))
+
+    # -- the thread --------------------------------------------------------------------------------
+    def _set_status(self, status: StreamStatus) -> None:
+        with self._lock:
+            old = self._status
+            self._status = status
+        if status != old and self._on_status is not None:
+            try:
+                self._on_status(self.camera_id, replace(status, errors=self._errors,
+                                                        reconnects=self._reconnects))
+            except Exception:  # a listener's bug must not kill the camera's stream
+                log.warning("status listener failed for camera %s", self.camera_id, exc_info=True)
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            stream = self._wanted
+            self._wake.clear()
+            try:
+                source = self._open_source(stream)
+                self._session(source, stream)
+                if self._stop.is_set():
+                    break
+                attempt = 0  # a stream switch: open the other URL right away
+                continue
+            except Exception as exc:  # every failure ends in a classified state, never in a dead thread
+                reason = classify(exc)
+                detail = redact(str(exc))
+            if self._stop.is_set():
+                break
+            attempt += 1
+            self._reconnects += 1
+            self._native = None
+            self._retry_later(attempt, reason, detail, stream)
+        self._set_status(StreamStatus(StreamState.STOPPED, stream=self._wanted))
+        self.slot.clear()
+
+    def _retry_later(self, attempt: int, reason: Reason, detail: str, stream: str) -> None:
+        now = time.monotonic()
+        delay = self.config.backoff.delay(attempt, reason, self._rng)
+        recent = self._last_frame_at is not None and now - self._last_frame_at < self.config.offline_after_s
+        state = StreamState.RECONNECTING if recent and reason not in PERMANENT else StreamState.OFFLINE
+        was = self.status().state
+        self._set_status(StreamStatus(state, reason, attempt, now + delay, detail, stream))
+        if state is not was or attempt == 1:
+            log.warning("camera %s %s (%s): %s; retry %d in %.1f s", self.camera_id, state, reason, detail,
+                        attempt, delay)
+        else:
+            log.debug("camera %s still %s (%s); retry %d in %.1f s", self.camera_id, state, reason, attempt, delay)
+        if state is StreamState.OFFLINE:
+            self.slot.clear()  # an old picture under "offline" would pass for a live one
+        self._wake.wait(delay)
+
+    def _session(self, source: StreamSource, stream: str) -> None:
+        """One connection: open, then demux and decode until stop, a switch or an error."""
+        if self.status().state is not StreamState.RECONNECTING:
+            self._set_status(StreamStatus(StreamState.CONNECTING, stream=stream))
+        log.info("camera %s: opening %s stream %s", self.camera_id, stream, source.display)
+        timeout = (self.config.open_timeout_s, self.config.read_timeout_s)
+        container = av.open(source.url, options=source.options, timeout=timeout)
+        try:
+            if not container.streams.video or container.streams.video[0].codec_context is None:
+                raise NoVideoStream("no decodable video stream")
+            video = container.streams.video[0]
+            ctx = video.codec_context
+            self._native = (ctx.width, ctx.height)
+            # Frame threads add latency and memory per camera; only big pictures get a second thread.
+            ctx.thread_count = 2 if ctx.width * ctx.height > 1280 * 720 else 1
+            ctx.thread_type = "AUTO"
+            step = 1 / float(video.average_rate) if video.average_rate else 0.04
+            pacer = Pacer(self._wake) if source.realtime_file else None
+            while True:
+                if self._pump(container, video, stream, pacer, step):
+                    return
+                if pacer is None:
+                    raise StreamEnded("the camera closed the stream")
+                container.seek(0)  # a demo clip: loop it
+                ctx.flush_buffers()  # seek() leaves the drained decoder behind; it must accept input again
+                pacer.reset()
+        finally:
+            container.close()
+
+    def _pump(self, container: av.container.InputContainer, video: av.video.stream.VideoStream,
+              stream: str, pacer: Pacer | None, step: float) -> bool:
+        """Demux to the end of the input; True when told to stop or switch streams."""
+        bad = 0
+        for packet in container.demux(video):
+            if self._stop.is_set() or self._wanted != stream:
+                return True
+            if packet.size:  # an empty packet is PyAV's end-of-input marker: it drains the decoder
+                self._emit_packet(stream, packet)
+            try:
+                frames = video.decode(packet)
+            except (av.error.InvalidDataError, av.error.UndefinedError, ValueError) as exc:
+                self._errors += 1
+                bad += 1
+                log.debug("camera %s: undecodable packet: %s", self.camera_id, redact(str(exc)))
+                if bad >= self.config.max_bad_packets:
+                    raise
+                continue
+            bad = 0
+            for frame in frames:
+                if frame.is_corrupt:
+                    self._errors += 1  # still shown: concealed damage beats a frozen picture
+                if pacer is not None:
+                    pacer.wait(frame.time, step)
+                    if self._wake.is_set():
+                        return True
+                self._deliver(frame, stream)
+        return False
+
+    def _emit_packet(self, stream: str, packet: av.Packet) -> None:
+        listeners = self._packet_listeners
+        if not listeners:
+            return
+        item = StreamPacket(self.camera_id, stream, packet, time.time())
+        for listener in listeners:
+            try:
+                listener(item)
+            except Exception:
+                log.warning("packet listener failed for camera %s", self.camera_id, exc_info=True)
+
+    def _deliver(self, frame: av.VideoFrame, stream: str) -> None:
+        now = time.monotonic()
+        previous = self._last_frame_at
+        self._last_frame_at = now
+        if self.status().state is not StreamState.LIVE:
+            self._set_status(StreamStatus(StreamState.LIVE, stream=stream))
+        width, height = fit_size(frame.width, frame.height, *self._target)
+        if width:
+            # swscale converts and scales in one pass, into a new buffer for every frame: the GUI may
+            # still be painting the previous array, so none is ever reused.
+            image = frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="BILINEAR")
+            self.slot.put(np.ascontiguousarray(image), frame.time)
+        if self.config.analysis_fps > 0:
+            last = self.analysis_slot.peek()
+            if last is None or now - last.monotonic >= 1 / self.config.analysis_fps or previous is None:
+                aw, ah = self.config.analysis_size
+                gray = frame.to_ndarray(width=aw, height=ah, format="gray", interpolation="FAST_BILINEAR")
+                self.analysis_slot.put(np.ascontiguousarray(gray), frame.time)

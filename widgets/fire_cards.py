@@ -1,0 +1,93 @@
+"""One summary card per fire panel: counts in GB colours, mains, battery and link state, and its systems."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from console.domain.fire_board import Condition, Line, PanelBoard
+
+from .fire_labels import CONDITION_COLOURS, LINE_COLOURS, condition_label, line_label
+from .theme import text_on
+
+_IDLE_TILE = ("background:#1f252d; color:{colour}; border:1px solid #2f3842; "
+              "border-radius:3px; padding:2px 6px;")
+_LIT_TILE = "background:{colour}; color:{text}; border-radius:3px; padding:2px 6px; font-weight:bold;"
+
+
+class PanelCard(QFrame):
+    """Shows one ``PanelBoard``; a click asks the board to show this panel's points."""
+
+    # ---- Signals
+    sig_clicked = Signal(str)
+    """panel id: the officer clicked the card."""
+
+    def __init__(self, panel_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.panel_id = panel_id
+        self.setObjectName("firePanelCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.title = QLabel(self)
+        self.title.setObjectName("firePanelTitle")
+        self.title.setStyleSheet("font-weight:bold;")
+        self.tiles: dict[Condition, QLabel] = {}
+        tiles = QGridLayout()
+        tiles.setSpacing(3)
+        for i, condition in enumerate(Condition):
+            tile = QLabel(self)
+            tile.setObjectName(f"count_{condition}")
+            tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.tiles[condition] = tile
+            tiles.addWidget(tile, i // 3, i % 3)
+        self.lines = QLabel(self)
+        self.lines.setObjectName("firePanelLines")
+        self.lines.setTextFormat(Qt.TextFormat.RichText)
+        self.systems = QLabel(self)
+        self.systems.setObjectName("firePanelSystems")
+        self.systems.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.title)
+        layout.addLayout(tiles)
+        layout.addWidget(self.lines)
+        layout.addWidget(self.systems)
+        self.set_selected(False)
+
+    def show_panel(self, panel: PanelBoard) -> None:
+        self.title.setText(panel.name)
+        self.title.setToolTip(panel.id)
+        for condition, tile in self.tiles.items():
+            count = panel.counts.get(condition, 0)
+            tile.setText(f"{condition_label(condition)} {count}")
+            colour = CONDITION_COLOURS[condition]
+            style = _LIT_TILE if count else _IDLE_TILE
+            tile.setStyleSheet(style.format(colour=colour, text=text_on(QColor(colour)).name()))
+            tile.setProperty("count", count)
+        parts = [(self.tr("Mains"), panel.mains), (self.tr("Battery"), panel.battery),
+                 (self.tr("Link"), panel.link)]
+        self.lines.setText("  ".join(
+            f'{name} <span style="color:{LINE_COLOURS[state]}">{line_label(state)}</span>'
+            for name, state in parts
+        ))
+        self.lines.setProperty("faulty", any(state is Line.FAULT for _, state in parts))
+        self.systems.setText("\n".join(_system_line(s.label, s.counts) for s in panel.systems if s.key))
+        self.systems.setVisible(any(s.key for s in panel.systems))
+
+    def set_selected(self, selected: bool) -> None:
+        border = "#2f6db5" if selected else "#2f3842"
+        self.setStyleSheet(f"QFrame#firePanelCard {{ background:#1b2027; border:2px solid {border}; "
+                           "border-radius:4px; }")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        super().mousePressEvent(event)
+        self.sig_clicked.emit(self.panel_id)
+
+
+def _system_line(label: str, counts: Mapping[Condition, int]) -> str:
+    shown = [f"{condition_label(c)} {n}" for c, n in counts.items() if n]
+    return f"{label}: " + ("  ".join(shown) if shown else "—")

@@ -1,0 +1,118 @@
+"""The fire board's list: fire first, then supervisory, fault and disabled, the first fire highlighted."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from console.domain.fire_board import Entry
+
+from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
+from .formatting import format_time
+from .i18n import status_label
+from .theme import text_on
+
+ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1  # the Entry itself
+FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the first fire's row
+COLUMNS = ("condition", "time", "location", "component", "address", "status", "cameras")
+FIRST_FIRE_TINT = "#4a1619"
+RESET_TEXT = "#7d8894"
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class FireEntryModel(QAbstractTableModel):
+    """Replaced whole on every board change: a board holds tens of entries, not thousands."""
+
+    def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._zone = zone
+        self._entries: tuple[Entry, ...] = ()
+
+    def set_entries(self, entries: tuple[Entry, ...]) -> None:
+        if entries == self._entries:
+            return
+        self.beginResetModel()
+        self._entries = entries
+        self.endResetModel()
+
+    def entries(self) -> tuple[Entry, ...]:
+        return self._entries
+
+    def entry_at(self, row: int) -> Entry | None:
+        return self._entries[row] if 0 <= row < len(self._entries) else None
+
+    def row_of(self, alarm_id: int) -> int | None:
+        return next((i for i, e in enumerate(self._entries) if e.alarm.id == alarm_id), None)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return (self.tr("State"), self.tr("Time"), self.tr("Location"), self.tr("Component"),
+                self.tr("Panel / address"), self.tr("Handling"), self.tr("Cameras"))[section]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        entry = self.entry_at(index.row()) if index.isValid() else None
+        if entry is None:
+            return None
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(entry, column)
+        if role == ENTRY_ROLE:
+            return entry
+        if role == FIRST_FIRE_ROLE:
+            return entry.first
+        colour = QColor(CONDITION_COLOURS[entry.condition])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if column == "condition" and not entry.reset:
+                return colour
+            return QColor(FIRST_FIRE_TINT) if entry.first else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if entry.reset:
+                return QColor(RESET_TEXT)
+            return text_on(colour) if column == "condition" else None
+        if role == Qt.ItemDataRole.FontRole and (entry.first or entry.alarm.needs_attention):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(entry)
+        return None
+
+    def _text(self, entry: Entry, column: str) -> str:
+        alarm = entry.alarm
+        if column == "condition":
+            return ("★ " if entry.first else "") + condition_label(entry.condition)
+        if column == "time":
+            return format_time(alarm.first_time, self._zone)
+        if column == "location":
+            return entry.location
+        if column == "component":
+            return entry.component or point_kind_label(entry.point_kind)
+        if column == "address":
+            where = "-".join(p for p in (entry.place.system, entry.place.zone, entry.place.number) if p)
+            return f"{alarm.source} {where or alarm.point or ''}".strip()
+        if column == "status":
+            return status_label(alarm.status) + (self.tr(" (reset)") if entry.reset else "")
+        return ", ".join(alarm.cameras)
+
+    def _tooltip(self, entry: Entry) -> str:
+        lines = [entry.alarm.summary]
+        if entry.first:
+            lines.insert(0, self.tr("First fire alarm"))
+        if entry.alarm.count > 1:
+            lines.append(self.tr("Reported {n} times, last at {time}").format(
+                n=entry.alarm.count, time=format_time(entry.alarm.last_time, self._zone)))
+        if entry.reset:
+            lines.append(self.tr("The panel reported reset; close it with a disposition"))
+        return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""A panel's points as a colour-coded grid: one row per zone or loop, one small cell per point."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+
+from console.domain.fire_board import Cell, PanelBoard, Zone
+
+from .fire_labels import CONDITION_COLOURS, QUIET_COLOUR, condition_label
+from .theme import text_on
+
+CELL_SIZE = 34
+POINT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class PointGrid(QTableWidget):
+    """Read-only; the loudest condition of a point paints its cell (a fault never hides a fire)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("firePointGrid")
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.horizontalHeader().hide()
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.horizontalHeader().setDefaultSectionSize(CELL_SIZE)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(CELL_SIZE - 8)
+        self.panel_id: str | None = None
+
+    def show_panel(self, panel: PanelBoard | None) -> None:
+        self.panel_id = panel.id if panel else None
+        zones = panel.zones if panel else ()
+        self.clearContents()
+        self.setRowCount(len(zones))
+        self.setColumnCount(max((len(z.cells) for z in zones), default=0))
+        self.setVerticalHeaderLabels([self._zone_label(z) for z in zones])
+        for row, zone in enumerate(zones):
+            for column, cell in enumerate(zone.cells):
+                self.setItem(row, column, self._item(cell))
+
+    def cell_at(self, point_id: str) -> QTableWidgetItem | None:
+        for row in range(self.rowCount()):
+            for column in range(self.columnCount()):
+                item = self.item(row, column)
+                if item is not None and item.data(POINT_ID_ROLE) == point_id:
+                    return item
+        return None
+
+    def _zone_label(self, zone: Zone) -> str:
+        parts = []
+        if zone.system:
+            parts.append(self.tr("System {system}").format(system=zone.system))
+        parts.append(self.tr("Zone {zone}").format(zone=zone.zone) if zone.zone else self.tr("Points"))
+        return " ".join(parts)
+
+    def _item(self, cell: Cell) -> QTableWidgetItem:
+        item = QTableWidgetItem(cell.number)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        colour = QColor(CONDITION_COLOURS[cell.state] if cell.state else QUIET_COLOUR)
+        item.setBackground(colour)
+        item.setForeground(text_on(colour))
+        state = condition_label(cell.state) if cell.state else self.tr("normal")
+        item.setToolTip(f"{cell.name}\n{state}")
+        item.setData(POINT_ID_ROLE, cell.point_id)
+        return item
