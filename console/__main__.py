@@ -36,6 +36,12 @@ def _simulate(args: object) -> int:
     return run(list(args.sim_args))  # type: ignore[attr-defined]
 
 
+def _motion_scan(args: object) -> int:
+    from console.cli.motion_scan import main as scan_main
+
+    return scan_main(list(args.scan_args))  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     try:
@@ -43,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             from console.app import run_gui
 
             return run_gui(args)
-        handler = {"bench": _bench, "simulate": _simulate}.get(args.command) or COMMANDS[args.command]
+        handler = {"bench": _bench, "simulate": _simulate, "motion-scan": _motion_scan}.get(args.command) or COMMANDS[args.command]
         return handler(args)
     except ConfigError as exc:
         for issue in exc.errors:

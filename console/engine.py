@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.bus import Bus
 from console.config import Site
@@ -20,6 +21,9 @@ from console.services.linkage import Linkage
 from console.storage.store import Store, Tx
 from drivers.base import DeviceInfo, create_driver
 
+if TYPE_CHECKING:
+    from console.video.engine import VideoEngine
+
 log = logging.getLogger(__name__)
 
 
@@ -27,12 +31,15 @@ class Engine:
     """Everything the console does, without a window. ``start``/``stop`` bracket its threads."""
 
     def __init__(self, site: Site, data_dir: Path, *, credentials: CredentialStore | None = None,
-                 accounts_hasher: object | None = None, site_text: str | None = None) -> None:
+                 accounts_hasher: object | None = None, site_text: str | None = None,
+                 store_max_batch: int | None = None, video: bool = False,
+                 site_dir: Path | None = None) -> None:
         self.site = site
         self.site_text = site_text
         self.data_dir = Path(data_dir)
         self.bus = Bus()
-        self.store = Store(self.data_dir, publish=self.bus.publish)
+        self.store = Store(self.data_dir, publish=self.bus.publish,
+                           **({"max_batch": store_max_batch} if store_max_batch else {}))
         self.audit = AuditLog(self.store)
         self.accounts = Accounts(self.store, self.audit, **({"hasher": accounts_hasher} if accounts_hasher else {}))
         self.linkage = Linkage.from_site(site)
@@ -44,6 +51,9 @@ class Engine:
         )
         self._started = False
         self.simulators = SimulatorProcesses(site.demo.simulators if site.demo else [])
+        # Live video, one stream worker per camera. Off unless asked: tools and tests that need no pictures
+        # open no camera connections. site_dir resolves relative file: URLs (the demo's clips).
+        self.video = self._make_video(site_dir) if video else None
 
     def _secret(self, name: str) -> str | None:
         if self.credentials is None:
@@ -63,6 +73,8 @@ class Engine:
                 self.host.add(info, create_driver(driver_name, settings))
             self.host.start()
             self.simulators.start()
+            if self.video is not None:
+                self.video.start()
         except BaseException:
             self.store.close()
             raise
@@ -73,11 +85,26 @@ class Engine:
         if not self._started:
             return
         self._started = False
+        if self.video is not None:
+            self.video.stop()  # first: its health reports go through the store
         self.simulators.stop()
         self.host.stop()
         self.audit.record("system", audit.APP_STOP, self.site.site.name).result(10)
         self.store.close()
         log.info("engine stopped")
+
+    def _make_video(self, site_dir: Path | None) -> VideoEngine:
+        from console.paths import demo_site_path
+        from console.video.engine import VideoEngine  # imports PyAV: only when video is wanted
+
+        if site_dir is None:
+            site_dir = demo_site_path().parent if self.site.demo else Path.cwd()
+        return VideoEngine(self.site.cameras, self._camera_credential, self.devices.set_health,
+                           base_dir=site_dir)
+
+    def _camera_credential(self, name: str) -> tuple[str, str] | None:
+        credential = self.credentials.get(name) if self.credentials is not None else None
+        return (credential.username, credential.secret) if credential else None
 
     def _note_site_change(self, tx: Tx) -> None:
         """A site file that differs from the one the last run used is a configuration change: audit it."""
@@ -108,6 +135,7 @@ class Engine:
 def services_of(engine: Engine) -> "ConsoleServices":
     """The façade the views get: services plus read helpers that open their own connections."""
     from console.services.facade import ConsoleServices
+    from console.services.fire_procedure import FireProcedures
     from console.storage import alarm_rows, queries
 
     def recent_events(limit: int) -> list[dict[str, object]]:
@@ -127,4 +155,6 @@ def services_of(engine: Engine) -> "ConsoleServices":
     return ConsoleServices(
         site=engine.site, bus=engine.bus, accounts=engine.accounts, alarms=engine.alarms,
         devices=engine.devices, audit=engine.audit, recent_events=recent_events, alarm_history=alarm_history,
+        video=engine.video.facade() if engine.video is not None else None,
+        fire_procedures=FireProcedures(engine.store, engine.accounts, engine.site),
     )

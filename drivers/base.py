@@ -173,6 +173,7 @@ register(DriverSpec("fire.sia_dc09", "drivers.fire.sia_dc09.driver", title="SIA 
 # Protocol simulators, by the name `campus-console simulate NAME` takes: each module has main(argv) -> int.
 SIMULATORS: dict[str, str] = {
     "uitd": "drivers.fire.gb26875.simulator",
+    "uitd-flood": "drivers.fire.gb26875.flood",
     "dc09": "drivers.fire.sia_dc09.simulator",
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -62,6 +62,12 @@ class AlarmPanel(QWidget):
         self._zone = site_zone(services.site.site.timezone)
         self._relay = FutureRelay(self)
         self.close_dialog: DispositionDialog | None = None
+        self._history_of: tuple[object, ...] | None = None
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setObjectName("alarm-panel-settle")
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(0)
+        self._settle_timer.timeout.connect(self._settle)
         self.model = AlarmTableModel(self._zone, self)
         self.model.set_alarms(services.alarms.open_alarms())
         self.table = self._make_table()
@@ -114,6 +120,8 @@ class AlarmPanel(QWidget):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # Sizing to contents reads every row on each change; a sample keeps an alarm storm cheap.
+        header.setResizeContentsPrecision(32)
         table.selectionModel().selectionChanged.connect(self._on_selection)
         return table
 
@@ -154,15 +162,21 @@ class AlarmPanel(QWidget):
         self.buttons["silence"].setEnabled(can_silence)
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        self._sync()
-        self._show_history()
+        self._settle_timer.start()
 
     def _on_alarm_changed(self, change: Any) -> None:
+        # An alarm storm delivers dozens of changes per flush: update the rows now, and the selection,
+        # buttons and history (a database read) once, when the flush is done.
         self.model.upsert(change.alarm)
+        self._settle_timer.start()
+
+    def _settle(self) -> None:
         self._select_top_if_none()
         self._sync()
-        selected = self.selected_alarm()
-        if selected is not None and selected.id == change.alarm.id:
+        alarm = self.selected_alarm()
+        shown = None if alarm is None else (alarm.id, alarm.count, alarm.status, alarm.cleared)
+        if shown != self._history_of:
+            self._history_of = shown
             self._show_history()
 
     def _show_history(self) -> None:

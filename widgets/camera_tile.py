@@ -1,79 +1,197 @@
-"""One camera tile: painted with QPainter on a dark ground, name and place overlaid, a red frame on alarm."""
+"""One camera tile: the newest frame wrapped (not copied) in a QImage, name, clock, state and fps overlaid."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+import time
+from datetime import datetime, tzinfo
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.config import Camera
+from console.video.facade import Frame, Reason, StreamState, StreamStatus
 
 from .theme import ALARM_FRAME, BACKGROUND
 
 _MARGIN = 8
+# Array channels → the QImage format that reads those bytes as they are (no conversion, no copy).
+_FORMATS = {1: QImage.Format.Format_Grayscale8, 3: QImage.Format.Format_RGB888, 4: QImage.Format.Format_RGB32}
+
+
+def wrap_frame(frame: Frame) -> QImage:
+    """A QImage over the frame's own buffer. The caller keeps ``frame`` alive while the image is used."""
+    image = frame.image
+    channels = 1 if image.ndim == 2 else int(image.shape[2])
+    # frame.buffer is the same memory as one C-contiguous block (decoders pad their rows), which is
+    # what the binding's buffer protocol accepts; the stride tells Qt where each row starts.
+    return QImage(frame.buffer.data, frame.width, frame.height, int(image.strides[0]), _FORMATS[channels])
 
 
 class CameraTile(QWidget):
-    """Shows one camera (or nothing). The video work will add frames; until then the state text shows."""
+    """Shows one camera (or nothing). The wall's display timer hands it frames; it paints only the newest."""
 
     # ---- Signals
     sig_activated = Signal(str)
-    """camera id: the tile was double-clicked (the wall toggles a single, enlarged view)."""
+    """camera id: the tile was double-clicked or Enter was pressed on it (the wall maximises it)."""
+    sig_resized = Signal()
+    """The tile's size changed: the wall asks the video engine for frames of the new size."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.camera: Camera | None = None
         self.alarmed = False
         self.state = ""
-        self.setMinimumSize(QSize(120, 80))
+        self.status: StreamStatus | None = None
+        self.fps = 0.0
+        self.painted = 0  # frames that reached the screen (tests and the benchmark read it)
+        self.seq = 0  # sequence number of the newest frame taken from the camera's slot
+        self._frame: Frame | None = None  # keeps the array alive for as long as a QImage may wrap it
+        self._painted_seq = 0
+        self._clock_second = -1
+        self.zone: tzinfo | None = None  # the site's time zone for the clock (None: the machine's)
+        self.setMinimumSize(QSize(60, 40))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel ourselves
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Enter on a focused tile maximises it
 
+    # -- what the wall calls ---------------------------------------------------------------------------
     def show_camera(self, camera: Camera | None, state: str) -> None:
         if camera is self.camera and state == self.state:
             return
+        if camera is not self.camera:
+            self._frame, self.seq, self.status, self.fps = None, 0, None, 0.0
         self.camera = camera
         self.state = state
         self.setToolTip(f"{camera.name}\n{camera.location}\n{camera.id}" if camera else "")
         self.update()
+
+    def set_frame(self, frame: Frame) -> bool:
+        """Hold ``frame`` for the next paint; True when it replaced a frame that was never painted."""
+        unpainted = self._frame is not None and self._frame.seq != self._painted_seq
+        self._frame = frame
+        self.seq = frame.seq
+        self.update()
+        return unpainted
+
+    def set_status(self, status: StreamStatus | None, fps: float) -> None:
+        """Update the state line and fps; repaints only when what is shown changes (or the clock ticks)."""
+        text = self.state_text(status)
+        second = int(time.time())
+        changed = text != self.state or round(fps) != round(self.fps) or second != self._clock_second
+        self.status, self.fps = status, fps
+        if status is not None and status.state not in (StreamState.LIVE, StreamState.STALLED):
+            self._frame = None  # an old picture under "offline" would pass for a live one
+        if changed:
+            self.state = text
+            self.update()
 
     def set_alarmed(self, alarmed: bool) -> None:
         if alarmed != self.alarmed:
             self.alarmed = alarmed
             self.update()
 
+    def qimage(self) -> QImage | None:
+        """The QImage painted next: it wraps the frame's array without copying it."""
+        return wrap_frame(self._frame) if self._frame is not None else None
+
+    def state_text(self, status: StreamStatus | None) -> str:
+        if status is None:
+            return self.tr("No video yet")
+        if status.state is StreamState.LIVE:
+            return ""
+        if status.state is StreamState.CONNECTING:
+            return self.tr("Connecting…")
+        if status.state is StreamState.STALLED:
+            return self.tr("Stalled: no new picture")
+        if status.state is StreamState.RECONNECTING:
+            wait = status.next_try_in(time.monotonic()) or 0.0
+            return self.tr("Reconnecting ({reason}), attempt {n}, next try in {s} s").format(
+                reason=self.reason_text(status.reason), n=status.attempt, s=f"{wait:.0f}")
+        if status.state is StreamState.OFFLINE:
+            return self.tr("Offline: {reason}").format(reason=self.reason_text(status.reason))
+        return self.tr("Stopped")
+
+    def reason_text(self, reason: Reason | None) -> str:
+        texts = {
+            Reason.AUTH_FAILED: self.tr("auth failed"),
+            Reason.NOT_FOUND: self.tr("not found"),
+            Reason.UNREACHABLE: self.tr("unreachable"),
+            Reason.TIMEOUT: self.tr("timeout"),
+            Reason.UNSUPPORTED: self.tr("unsupported codec"),
+            Reason.ENDED: self.tr("stream ended"),
+            Reason.STREAM_ERROR: self.tr("stream error"),
+            Reason.NO_SOURCE: self.tr("no stream URL"),
+        }
+        return texts.get(reason, self.tr("unknown")) if reason is not None else self.tr("unknown")
+
+    # -- Qt overrides --------------------------------------------------------------------------------
     def mouseDoubleClickEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         if self.camera is not None:
             self.sig_activated.emit(self.camera.id)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.camera is not None:
+            self.sig_activated.emit(self.camera.id)
+            return
+        super().keyPressEvent(event)  # Esc and the rest go up to the wall
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.sig_resized.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         rect = self.rect()
         painter.fillRect(rect, QColor(BACKGROUND))
+        frame = self._frame
+        if frame is not None:
+            image = wrap_frame(frame)  # made here, used here: a frame replaced before paint is never wrapped
+            target = QRect(QPoint(0, 0), QSize(frame.width, frame.height).scaled(rect.size(),
+                                                                                  Qt.AspectRatioMode.KeepAspectRatio))
+            target.moveCenter(rect.center())
+            painter.drawImage(target, image)
+            if frame.seq != self._painted_seq:
+                self._painted_seq = frame.seq
+                self.painted += 1
         painter.setPen(QPen(QColor("#2a323c"), 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if self.camera is not None:
-            self._paint_overlay(painter, rect)
+            self._paint_overlay(painter, rect, frame is not None)
         if self.alarmed:
             painter.setPen(QPen(QColor(ALARM_FRAME), 4))
             painter.drawRect(rect.adjusted(2, 2, -2, -2))
         painter.end()
 
-    def _paint_overlay(self, painter: QPainter, rect: QRect) -> None:
+    def _text(self, painter: QPainter, rect: QRect, flags: Qt.AlignmentFlag, text: str, colour: str) -> None:
+        # A one-pixel shadow keeps white text readable over bright video.
+        painter.setPen(QColor(0, 0, 0, 200))
+        painter.drawText(rect.translated(1, 1), int(flags), text)
+        painter.setPen(QColor(colour))
+        painter.drawText(rect, int(flags), text)
+
+    def _paint_overlay(self, painter: QPainter, rect: QRect, has_picture: bool) -> None:
         assert self.camera is not None
         inner = rect.adjusted(_MARGIN, _MARGIN, -_MARGIN, -_MARGIN)
+        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         font = QFont(self.font())
         font.setBold(True)
         painter.setFont(font)
-        painter.setPen(QColor("#ffffff"))
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-        painter.drawText(inner, int(flags), self.camera.name)
+        self._text(painter, inner, top_left, self.camera.name, "#ffffff")
         line = painter.fontMetrics().height()
         painter.setFont(self.font())
-        painter.setPen(QColor("#aab4bf"))
-        painter.drawText(inner.adjusted(0, line + 2, 0, 0), int(flags), self.camera.location)
-        painter.setPen(QColor("#7d8894"))
-        painter.drawText(inner, int(Qt.AlignmentFlag.AlignCenter), self.state)
+        if rect.height() > 4 * line:  # small tiles of a 64-way wall keep only the name
+            self._text(painter, inner.adjusted(0, line + 2, 0, 0), top_left, self.camera.location, "#aab4bf")
+            self._clock_second = int(time.time())
+            bottom = Qt.AlignmentFlag.AlignBottom
+            clock = datetime.fromtimestamp(self._clock_second, self.zone).strftime("%H:%M:%S")
+            self._text(painter, inner, bottom | Qt.AlignmentFlag.AlignLeft, clock, "#dde3ea")
+            if has_picture:
+                self._text(painter, inner, bottom | Qt.AlignmentFlag.AlignRight,
+                           self.tr("{fps} fps").format(fps=f"{self.fps:.0f}"), "#dde3ea")
+        if self.state:
+            self._text(painter, inner, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self.state, "#ffb74d" if has_picture else "#aab4bf")
         if self.alarmed:
             badge = self.tr("ALARM")
             width = painter.fontMetrics().horizontalAdvance(badge) + 12

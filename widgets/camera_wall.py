@@ -1,11 +1,12 @@
-"""The camera wall: a 1/4/9/16 grid of tiles; cameras of a new fire alarm are brought to the front."""
+"""The camera wall: 1 to 64 tiles fed by one display timer; the cameras of a new fire alarm come first."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from console.config import Camera
@@ -13,19 +14,41 @@ from console.domain.alarms import Alarm
 from console.domain.events import Priority
 from console.domain.messages import AlarmChanged
 from console.services.facade import ConsoleServices
+from console.video.facade import VideoFacade
 
 from .bridge import Bridge
 from .camera_tile import CameraTile
+from .formatting import site_zone
 
-LAYOUTS = (1, 4, 9, 16)
+# 6 and 8 are "one large + five / seven small" layouts; the rest are square grids.
+LAYOUTS = (1, 4, 6, 8, 9, 16, 25, 36, 64)
+_DEFAULT_LAYOUTS = (1, 4, 9, 16)
 # Which new alarms pull their cameras to the front. Fire only: a busy gate's denied cards would churn
 # the wall.
 LINK_PRIORITIES = frozenset({Priority.FIRE})
+# The display timer: a little faster than the cameras' 25 fps, so each new frame is picked up once and
+# on time; a tick only compares sequence numbers unless a frame moved.
+DISPLAY_INTERVAL_MS = 33
+_STATUS_EVERY = 8  # ticks between reading stream states and fps (about 4 times a second)
+_REQUEST_DELAY_MS = 120  # a window being resized asks for new frame sizes once it settles
 
 
 def default_layout(camera_count: int) -> int:
-    """The smallest grid that shows every camera, at most 16 tiles."""
-    return next((n for n in LAYOUTS if n >= camera_count), LAYOUTS[-1])
+    """The smallest square grid that shows every camera, at most 16 tiles."""
+    return next((n for n in _DEFAULT_LAYOUTS if n >= camera_count), _DEFAULT_LAYOUTS[-1])
+
+
+def layout_cells(size: int) -> list[tuple[int, int, int, int]]:
+    """(row, column, row span, column span) of each tile of a layout, the large tile first."""
+    if size in (6, 8):
+        side = 3 if size == 6 else 4
+        big = side - 1
+        cells = [(0, 0, big, big)]
+        cells += [(row, big, 1, 1) for row in range(big)]
+        cells += [(big, col, 1, 1) for col in range(side)]
+        return cells
+    side = math.isqrt(size)
+    return [(i // side, i % side, 1, 1) for i in range(size)]
 
 
 def bring_forward(order: Sequence[str], ids: Iterable[str]) -> list[str]:
@@ -42,24 +65,41 @@ def alarm_cameras(alarms: Iterable[Alarm]) -> set[str]:
 class CameraWall(QWidget):
     # ---- Signals
     sig_layout_changed = Signal(int)
-    """The number of tiles shown (1, 4, 9 or 16)."""
+    """The number of tiles shown (one of LAYOUTS)."""
 
     def __init__(self, services: ConsoleServices, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cameraWall")
         self._services = services
+        self.video: VideoFacade | None = getattr(services, "video", None)
         self._cameras: dict[str, Camera] = {c.id: c for c in services.site.cameras}
         self.order: list[str] = list(self._cameras)
         self.layout_size = default_layout(len(self._cameras))
         self._before_single: tuple[int, list[str]] | None = None
         self._alarm_cams: set[str] = set()
         self._seen: set[int] = set()
+        self._requested: dict[str, tuple[int, int, bool]] = {}
+        self._ticks = 0
         self.tiles = [CameraTile(self) for _ in range(LAYOUTS[-1])]
+        zone = site_zone(services.site.site.timezone)
         for tile in self.tiles:
+            tile.zone = zone
             tile.sig_activated.connect(self.toggle_single)
+            tile.sig_resized.connect(self._schedule_requests)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(2, 2, 2, 2)
         self._grid.setSpacing(2)
+        # One timer for the whole wall: it pulls the newest frame of each visible tile (see STYLE.md §6).
+        self.display_timer = QTimer(self)
+        self.display_timer.setObjectName("wallDisplayTimer")
+        self.display_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.display_timer.setInterval(DISPLAY_INTERVAL_MS)
+        self.display_timer.timeout.connect(self._on_tick)
+        self._request_timer = QTimer(self)
+        self._request_timer.setObjectName("wallRequestTimer")
+        self._request_timer.setSingleShot(True)
+        self._request_timer.setInterval(_REQUEST_DELAY_MS)
+        self._request_timer.timeout.connect(self.sync_requests)
         open_alarms = services.alarms.open_alarms()
         self._link([a for a in open_alarms if a.priority in LINK_PRIORITIES])
         self._alarm_cams = alarm_cameras(open_alarms)
@@ -84,8 +124,13 @@ class CameraWall(QWidget):
             (t for t in self.tiles[: self.layout_size] if t.camera and t.camera.id == camera_id), None
         )
 
+    @property
+    def maximised(self) -> str | None:
+        """The camera shown alone after a double-click or Enter, if any."""
+        return self.order[0] if self._before_single is not None else None
+
     def toggle_single(self, camera_id: str) -> None:
-        """Double-click: one camera full size; again: back to the grid as it was."""
+        """Double-click/Enter: one camera full size on its main stream; again (or Esc): back to the grid."""
         if self._before_single is not None:
             self.layout_size, self.order = self._before_single
             self._before_single = None
@@ -94,6 +139,7 @@ class CameraWall(QWidget):
             self.order = bring_forward(self.order, [camera_id])
             self.layout_size = 1
         self._arrange()
+        self.sync_requests()  # at once: the stream switch should not wait for the resize to settle
         self.sig_layout_changed.emit(self.layout_size)
 
     def on_alarm_changed(self, change: AlarmChanged) -> None:
@@ -110,6 +156,69 @@ class CameraWall(QWidget):
         self._alarm_cams = alarm_cameras(self._services.alarms.open_alarms())
         self._paint_alarms()
 
+    # -- frames ------------------------------------------------------------------------------------
+    def _on_tick(self) -> None:
+        """Pull the newest frame of every visible tile; hidden tiles and unchanged slots cost nothing."""
+        video = self.video
+        if video is None:
+            return
+        self._ticks += 1
+        read_status = self._ticks % _STATUS_EVERY == 0
+        for tile in self.tiles[: self.layout_size]:
+            camera = tile.camera
+            slot = video.slot(camera.id) if camera is not None else None
+            if slot is None:
+                continue
+            frame = slot.take(tile.seq)
+            if frame is not None and tile.set_frame(frame):
+                slot.note_dropped()  # taken, but replaced before Qt got round to painting it
+            if read_status:
+                tile.set_status(video.status(camera.id), slot.stats().displayed_fps)
+
+    def _schedule_requests(self) -> None:
+        if self.video is not None:
+            self._request_timer.start()
+
+    def sync_requests(self) -> None:
+        """Tell the video engine which cameras are shown and how large; release the ones no longer shown."""
+        video = self.video
+        if video is None:
+            return
+        wanted: dict[str, tuple[int, int, bool]] = {}
+        if self.isVisible():
+            maximised = self.maximised
+            for tile in self.tiles[: self.layout_size]:
+                if tile.camera is not None and video.has_video(tile.camera.id):
+                    ratio = tile.devicePixelRatioF()
+                    size = (round(tile.width() * ratio), round(tile.height() * ratio))
+                    wanted[tile.camera.id] = (*size, tile.camera.id == maximised)
+        for camera_id in self._requested.keys() - wanted.keys():
+            video.release(camera_id)
+        for camera_id, (width, height, big) in wanted.items():
+            if self._requested.get(camera_id) != (width, height, big):
+                video.request(camera_id, width, height, big)
+        self._requested = wanted
+
+    # -- Qt overrides ------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and self._before_single is not None:
+            self.toggle_single(self.order[0])
+            return
+        super().keyPressEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self.video is not None:
+            self.display_timer.start()
+            self._schedule_requests()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        super().hideEvent(event)
+        self.display_timer.stop()
+        self._request_timer.stop()
+        self.sync_requests()  # not visible: every camera released
+
+    # -- layout ------------------------------------------------------------------------------------
     def _link(self, alarms: list[Alarm]) -> None:
         self._seen.update(a.id for a in alarms)
         # Oldest first into bring_forward, newest last → the newest alarm's cameras end up in front.
@@ -119,17 +228,30 @@ class CameraWall(QWidget):
     def _arrange(self) -> None:
         while self._grid.count():
             self._grid.takeAt(0)
-        side = math.isqrt(self.layout_size)
+        for i in range(self._grid.rowCount()):
+            self._grid.setRowStretch(i, 0)
+        for i in range(self._grid.columnCount()):
+            self._grid.setColumnStretch(i, 0)
+        cells = layout_cells(self.layout_size)
+        side = max(row + rows for row, _, rows, _ in cells)
+        for i in range(side):  # equal rows and columns, whatever the tiles' contents
+            self._grid.setRowStretch(i, 1)
+            self._grid.setColumnStretch(i, 1)
         no_video = self.tr("No video yet")
         for i, tile in enumerate(self.tiles):
             if i < self.layout_size:
                 camera_id = self.order[i] if i < len(self.order) else None
-                tile.show_camera(self._cameras.get(camera_id) if camera_id else None, no_video)
-                self._grid.addWidget(tile, i // side, i % side)
+                camera = self._cameras.get(camera_id) if camera_id else None
+                tile.show_camera(camera, no_video)
+                if self.video is not None and camera is not None and self.video.has_video(camera.id):
+                    tile.set_status(self.video.status(camera.id), 0.0)
+                self._grid.addWidget(tile, *cells[i])
                 tile.show()
             else:
                 tile.hide()
+                tile.show_camera(None, "")  # drops its last frame: hidden tiles hold no pictures
         self._paint_alarms()
+        self._schedule_requests()
 
     def _paint_alarms(self) -> None:
         for tile in self.tiles[: self.layout_size]:

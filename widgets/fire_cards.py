@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from console.domain.fire_board import Condition, Line, PanelBoard
 
@@ -28,6 +28,7 @@ class PanelCard(QFrame):
     def __init__(self, panel_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.panel_id = panel_id
+        self._shown: PanelBoard | None = None
         self.setObjectName("firePanelCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -59,6 +60,9 @@ class PanelCard(QFrame):
         self.set_selected(False)
 
     def show_panel(self, panel: PanelBoard) -> None:
+        if panel == self._shown:
+            return
+        self._shown = panel
         self.title.setText(panel.name)
         self.title.setToolTip(panel.id)
         for condition, tile in self.tiles.items():
@@ -86,6 +90,39 @@ class PanelCard(QFrame):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         super().mousePressEvent(event)
         self.sig_clicked.emit(self.panel_id)
+
+
+class CardRow(QScrollArea):
+    """The cards side by side, in site order; panels that appear later get a card at the end."""
+
+    # ---- Signals
+    sig_clicked = Signal(str)
+    """panel id: the officer clicked that panel's card."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cards: dict[str, PanelCard] = {}
+        holder = QWidget(self)
+        self._row = QHBoxLayout(holder)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.addStretch(1)
+        self.setWidget(holder)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFixedHeight(150)
+
+    def show_panels(self, panels: tuple[PanelBoard, ...]) -> None:
+        for panel in panels:
+            card = self.cards.get(panel.id)
+            if card is None:
+                card = self.cards[panel.id] = PanelCard(panel.id, self)
+                card.sig_clicked.connect(self.sig_clicked)
+                self._row.insertWidget(self._row.count() - 1, card)
+            card.show_panel(panel)
+
+    def set_selected(self, panel_id: str | None) -> None:
+        for card_id, card in self.cards.items():
+            card.set_selected(card_id == panel_id)
 
 
 def _system_line(label: str, counts: Mapping[Condition, int]) -> str:

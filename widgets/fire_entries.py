@@ -7,9 +7,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from console.domain.fire_board import Entry
 
+from .alarm_panel import KeepColourDelegate
 from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
 from .formatting import format_time
 from .i18n import status_label
@@ -116,3 +118,21 @@ class FireEntryModel(QAbstractTableModel):
         if entry.reset:
             lines.append(self.tr("The panel reported reset; close it with a disposition"))
         return "\n".join(lines)
+
+
+def make_entry_table(model: FireEntryModel, parent: QWidget) -> QTableView:
+    """Whole rows, one at a time, read-only; the location column takes the spare width."""
+    table = QTableView(parent)
+    table.setObjectName("fireEntries")
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(COLUMNS.index("location"), QHeaderView.ResizeMode.Stretch)
+    # Sizing to contents reads every row on each change; a sample keeps an alarm storm cheap.
+    header.setResizeContentsPrecision(32)
+    table.setItemDelegateForColumn(COLUMNS.index("condition"), KeepColourDelegate(table))
+    return table

@@ -30,14 +30,19 @@ class PointGrid(QTableWidget):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(CELL_SIZE - 8)
         self.panel_id: str | None = None
+        self._shown: PanelBoard | None = None
 
     def show_panel(self, panel: PanelBoard | None) -> None:
+        if panel == self._shown and self.rowCount():
+            return  # rebuilding hundreds of items for an unchanged panel would cost every batch
+        self._shown = panel
         self.panel_id = panel.id if panel else None
         zones = panel.zones if panel else ()
         self.clearContents()
         self.setRowCount(len(zones))
         self.setColumnCount(max((len(z.cells) for z in zones), default=0))
-        self.setVerticalHeaderLabels([self._zone_label(z) for z in zones])
+        systems = {s.key: s.label for s in panel.systems} if panel else {}
+        self.setVerticalHeaderLabels([self._zone_label(z, systems.get(z.system, z.system)) for z in zones])
         for row, zone in enumerate(zones):
             for column, cell in enumerate(zone.cells):
                 self.setItem(row, column, self._item(cell))
@@ -50,15 +55,19 @@ class PointGrid(QTableWidget):
                     return item
         return None
 
-    def _zone_label(self, zone: Zone) -> str:
+    def _zone_label(self, zone: Zone, system: str) -> str:
         parts = []
-        if zone.system:
-            parts.append(self.tr("System {system}").format(system=zone.system))
+        if system and system != zone.system:
+            parts.append(system)  # the panel's own name for it, e.g. 火灾报警系统 1号
+        elif system:
+            parts.append(self.tr("System {system}").format(system=system))
         parts.append(self.tr("Zone {zone}").format(zone=zone.zone) if zone.zone else self.tr("Points"))
         return " ".join(parts)
 
     def _item(self, cell: Cell) -> QTableWidgetItem:
-        item = QTableWidgetItem(cell.number)
+        # A cell is a few characters wide: a point known by name rather than number shows a dot, and its
+        # tooltip says which.
+        item = QTableWidgetItem(cell.number if len(cell.number) <= 4 else "•")
         item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
         colour = QColor(CONDITION_COLOURS[cell.state] if cell.state else QUIET_COLOUR)
         item.setBackground(colour)

@@ -14,6 +14,7 @@ from .bridge import Bridge
 from .camera_wall import LAYOUTS, CameraWall
 from .device_tree import DeviceTree
 from .event_log import EventLog
+from .fire_board import FireBoardView
 from .lock_screen import LockScreen
 from .sound import AlarmSounder
 from .status_bar import StatusPanel
@@ -58,6 +59,14 @@ class MainWindow(QMainWindow):
         self.event_dock = self._dock(
             "eventDock", self.tr("Events"), self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.fire_board = FireBoardView(services, session, self.bridge, self)
+        self.fire_dock = self._dock(
+            "fireDock", self.tr("Fire board"), self.fire_board, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.alarm_dock, self.fire_dock)
+        self.alarm_dock.raise_()
+        self.fire_board.sig_show_cameras.connect(self._show_linked_cameras)
+        self.fire_board.sig_message.connect(self.show_message)
         self.status_panel = StatusPanel(services, session, self.bridge, self)
         self.statusBar().addPermanentWidget(self.status_panel)
         self.sounder = AlarmSounder(services, self.bridge, self, audio=audio)
@@ -95,6 +104,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu(self.tr("&View"))
         for dock in (self.alarm_dock, self.device_dock, self.event_dock):
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self._action(self.tr("F&ire board"), "F6", self.show_fire_board))
         view_menu.addSeparator()
         layout_menu = view_menu.addMenu(self.tr("Camera &layout"))
         for number, size in enumerate(LAYOUTS, start=1):
@@ -119,18 +129,28 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
 
+    def show_fire_board(self) -> None:
+        self.fire_dock.show()
+        self.fire_dock.raise_()
+
+    def _show_linked_cameras(self, camera_ids: list[str]) -> None:
+        """Fire board linkage: the selected entry's cameras to the front of the wall."""
+        show = getattr(self.wall, "show_cameras", None)  # the wall's public call, from the camera-wall work
+        if show is not None:
+            show(camera_ids)
+
     def lock(self) -> None:
         """Hide everything behind the lock screen; audited by the accounts service. Alarms keep sounding."""
         self.guarded.setEnabled(False)
         self.menuBar().setEnabled(False)
-        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock):
+        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.fire_dock):
             widget.setEnabled(False)  # nor can Tab reach them behind the overlay
         self.lock_screen.lock()
 
     def _on_unlocked(self, username: str) -> None:
         self.guarded.setEnabled(True)
         self.menuBar().setEnabled(True)
-        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock):
+        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.fire_dock):
             widget.setEnabled(True)
         self.alarm_panel.refresh_actions()
         self.show_message(self.tr("Unlocked by {user}").format(user=username))
@@ -161,6 +181,7 @@ class MainWindow(QMainWindow):
         self.status_panel.stop()
         self.sounder.stop()
         self.alarm_panel.shutdown()
+        self.fire_board.shutdown()
         super().closeEvent(event)
 
     def _save_settings(self) -> None:

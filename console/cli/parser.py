@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     ulist = users_sub.add_parser("list", help="list users")
     _globals(ulist, suppress=True)
 
+    scan = add("motion-scan", "decode a clip and print one JSON line per analysed frame (see motion-scan --help)")
+    scan.add_argument("scan_args", nargs=argparse.REMAINDER, help="CLIP [--fps 5] [--zones FILE] --json")
+
     sim = add("simulate", "run a device simulator that speaks its protocol over real sockets")
     sim.add_argument("simulator", help="uitd (GB/T 26875.3 UITD), dc09 (SIA DC-09 transmitter)")
     sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="the simulator's own options (see NAME --help)")
@@ -99,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     bi.add_argument("--reference-events", type=int, default=None,
                     help="events for the one-transaction-per-event reference (default: events/20)")
     bi.add_argument("--json", action="store_true")
+    bm = bench_sub.add_parser("motion", help="motion detector frames/s per core against the reference pipeline")
+    _globals(bm, suppress=True)
+    bm.add_argument("motion_args", nargs=argparse.REMAINDER, help="--streams 16 --size 640x360 --json")
+    bf = bench_sub.add_parser("fire", help="GB/T 26875.3 flood: frames/s with durable ACK, wire→ACK, wire→screen")
+    _globals(bf, suppress=True)
+    bf.add_argument("--frames", type=int, default=10_000)
+    bf.add_argument("--fires", type=int, default=100, help="fire alarms among the frames")
+    bf.add_argument("--connections", type=int, default=16, help="UITDs sending at once")
+    bf.add_argument("--window", type=int, default=4, help="unacknowledged frames per UITD")
+    bf.add_argument("--reference-frames", type=int, default=1000)
+    bf.add_argument("--json", action="store_true")
     return parser
 
 

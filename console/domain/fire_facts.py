@@ -83,6 +83,8 @@ class Place:
 def parse_address(address: str | None) -> Place:
     """A site point address: "sys-addr-zone-point", "loop-zone-point", "zone-point" or a bare number."""
     parts = [p for p in (address or "").split("-") if p]
+    if not all(p.isdigit() for p in parts):  # a name, not an address: one cell of its own
+        return Place("", "", address or "")
     if len(parts) >= 4:
         return Place(f"{parts[0]}-{parts[1]}", parts[2], "-".join(parts[3:]))
     if len(parts) >= 2:
@@ -91,15 +93,16 @@ def parse_address(address: str | None) -> Place:
 
 
 def place_of(point: str | None, event: FireEvent | None, site_point: PointInfo | None) -> Place:
-    """The panel's own fields first (GB 26875 names system, zone and number), then the site file."""
+    """The site file's address, else the panel's system/zone/number, else the address as given."""
+    # The site file wins because its grid shows quiet points too: a point must keep one cell.
+    if site_point is not None:
+        return parse_address(site_point.address)
     payload = event.payload if event else {}
     if "system_type" in payload and "system_addr" in payload:
         system = f"{payload['system_type']}-{payload['system_addr']}"
         if "zone" in payload and "number" in payload:
             return Place(system, str(payload["zone"]), str(payload["number"]))
         return Place(system)  # a system-level record: no point of its own
-    if site_point is not None:
-        return parse_address(site_point.address)
     return parse_address(payload.get("address") or point)
 
 

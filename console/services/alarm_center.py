@@ -38,6 +38,7 @@ ACTION_PERMISSION = {
 
 # A panel's reset (复位) clears every fire-side condition it reported.
 _RESET_CLEARS = (Priority.FIRE, Priority.SUPERVISORY, Priority.FAULT, Priority.DISABLED)
+_NORMAL_CLEARS = (Priority.SUPERVISORY, Priority.FAULT, Priority.DISABLED)
 
 
 class AlarmCenter:
@@ -133,11 +134,9 @@ class AlarmCenter:
     def _on_events(self, tx: Tx, fresh: list[tuple[int, DeviceEvent]]) -> None:
         for event_id, event in fresh:
             tx.emit(EventStored(event_id, event))
-            if not event.priority.is_alarm:
-                continue
-            if event.state is EventState.ACTIVE:
+            if event.state is EventState.ACTIVE and event.priority.is_alarm:
                 self._raise_or_fold(tx, event_id, event)
-            elif event.state is EventState.CLEARED:
+            elif event.state is EventState.CLEARED:  # a restore clears whatever its priority says
                 self._clear(tx, event)
 
     def _raise_or_fold(self, tx: Tx, event_id: int, event: DeviceEvent) -> None:
@@ -190,6 +189,10 @@ class AlarmCenter:
 
 def _cleared_by(alarm: Alarm, event: DeviceEvent) -> bool:
     if event.kind == "fire.reset":
-        # A point-level reset clears that point; a panel reset clears the panel's fire-side conditions.
-        return alarm.priority in _RESET_CLEARS and (event.point is None or event.point == alarm.point)
+        # 复位 resets the panel: a UITD or receiver serves one control panel, and a system-level reset
+        # names the system, not our site point ids, so every fire-side condition of that source clears.
+        return alarm.priority in _RESET_CLEARS
+    if event.kind == "fire.normal":
+        # A point back to normal ends its fault, supervisory or disabled state; a fire waits for reset.
+        return alarm.point == event.point and alarm.kind.startswith("fire.") and alarm.priority in _NORMAL_CLEARS
     return alarm.kind == event.kind and alarm.point == event.point

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.bus import Bus
 from console.config import Site
@@ -14,6 +14,9 @@ from .alarm_center import AlarmCenter
 from .audit import AuditLog
 from .devices import DeviceRegistry
 from .fire_procedure import FireProcedures
+
+if TYPE_CHECKING:  # the video package imports PyAV; the façade's users get it only when the engine runs video
+    from console.video.facade import VideoFacade
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,5 @@ class ConsoleServices:
     alarm_history: Callable[[int], list[dict[str, Any]]]
     # The GB 25506 checklist and the fire board's event backlog; None where the engine offers no fire desk.
     fire_procedures: FireProcedures | None = None
+    # Live video: frame slots, stream states and view requests; None when the engine runs without video.
+    video: VideoFacade | None = None

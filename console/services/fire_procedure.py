@@ -64,11 +64,9 @@ class FireProcedures:
     def record(
         self, session: Session, alarm_id: int, step: Step, outcome: Outcome = Outcome.DONE, note: str = ""
     ) -> Future[StepRecord]:
-        """Check the role now (raises PermissionDenied), then stamp the step in the writer thread.
-
-        The order is checked against the stored steps inside the writer, so two officers racing on the
-        same alarm cannot both record the same step; the loser's future carries ProcedureError.
-        """
+        """Check the role now (raises PermissionDenied), then stamp the step in the writer thread."""
+        # The order is checked against the stored steps inside the writer, so two officers racing on the
+        # same alarm cannot both record the same step; the loser's future carries ProcedureError.
         self._accounts.authorize(session, Permission.HANDLE_ALARM, f"{step} for fire alarm {alarm_id}")
 
         def job(tx: Tx) -> StepRecord:

@@ -11,6 +11,7 @@ from pathlib import Path
 from console.config import Camera
 from drivers.base import HealthState
 
+from .facade import VideoFacade
 from .slot import FrameSlot
 from .source import Credential, StreamSource, resolve
 from .status import StreamState, StreamStatus
@@ -22,10 +23,11 @@ SecretLookup = Callable[[str], Credential | None]  # credential name → (user n
 HealthCallback = Callable[[str, HealthState, str], None]  # DeviceRegistry.set_health
 StatusCallback = Callable[[str, StreamStatus], None]
 
-# Until a sub stream has told us its size, assume the common one: a tile wider than this wants the main stream.
+# Until a sub stream has told us its size, assume the common one: a wider tile wants the main stream.
 _DEFAULT_SUB_SIZE = (640, 360)
-# Back to the sub stream only when the tile is this much smaller than where we left it: no flapping at the edge.
-_HYSTERESIS = 1.15
+# Up to the main stream only when the tile is this much larger than the sub stream; back to the sub stream
+# once it fits the sub stream again. In between the stream stays as it is: no flapping at the edge.
+_HYSTERESIS = 1.05
 
 
 def health_of(status: StreamStatus) -> tuple[HealthState, str] | None:
@@ -100,6 +102,10 @@ class VideoEngine:
         log.info("video engine stopped")
 
     # -- what views use --------------------------------------------------------------------------------
+    def facade(self) -> VideoFacade:
+        """The narrow, Qt-free handle the widgets get (through ConsoleServices.video)."""
+        return VideoFacade(self)
+
     def camera_ids(self) -> list[str]:
         return list(self.workers)
 
@@ -138,10 +144,11 @@ class VideoEngine:
         if maximised:
             return "main"
         sub_w, sub_h = self._sub_sizes.get(camera_id, _DEFAULT_SUB_SIZE)
-        on_main = self.workers[camera_id].stream == "main"
-        # Larger than the sub stream can show sharply → main; once on main, stay until clearly smaller.
-        limit = 1 / _HYSTERESIS if on_main else 1.0
-        return "main" if width > sub_w * limit or height > sub_h * limit else "sub"
+        if width <= sub_w and height <= sub_h:
+            return "sub"
+        if width > sub_w * _HYSTERESIS or height > sub_h * _HYSTERESIS:
+            return "main"  # larger than the sub stream can show sharply
+        return self.workers[camera_id].stream
 
     def add_packet_listener(self, camera_id: str, listener: PacketListener) -> None:
         self.workers[camera_id].add_packet_listener(listener)

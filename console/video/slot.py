@@ -1,4 +1,4 @@
-"""Latest-frame slot: the one place a stream worker hands frames to the display, never blocking either side."""
+"""Latest-frame slot: where a stream worker hands frames to the display, neither side ever blocking."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ _FPS_WINDOW_S = 1.0
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One decoded picture: a C-contiguous uint8 array (H×W×3 RGB or H×W gray) and where it came from."""
+    """One decoded picture: uint8 H×W×3 RGB or H×W gray, rows of packed pixels (rows may be padded: wrap it
+    with bytes-per-line = ``image.strides[0]``), and where it came from."""
 
     image: np.ndarray
+    buffer: np.ndarray  # the same memory as rows of strides[0] bytes: one C-contiguous block to wrap
     seq: int
     pts_time: float | None  # stream time in seconds, when the stream has timestamps
     wallclock: float  # time.time() when it was decoded
@@ -67,6 +69,37 @@ class _Rate:
             self._start = now
 
 
+def _check_layout(image: np.ndarray) -> None:
+    """Refuse arrays a QImage cannot wrap as they are (the display never converts or copies)."""
+    channels = image.shape[2] if image.ndim == 3 else 1
+    packed = image.strides[-1] == 1 and (image.ndim == 2 or image.strides[1] == channels)
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or not packed:
+        raise ValueError("frames must be uint8 rows of packed pixels (H×W gray or H×W×C)")
+    if image.strides[0] < image.shape[1] * channels or image.strides[0] % 4:
+        raise ValueError("frame rows must not overlap and must start on 4-byte boundaries")
+
+
+def _row_buffer(image: np.ndarray) -> np.ndarray:
+    """The image's memory as H rows of ``strides[0]`` bytes, padding included: a C-contiguous view that
+    Python's buffer protocol (and so QImage) accepts, over the very same bytes. No copy."""
+    if image.flags.c_contiguous:
+        return image
+    height, stride = image.shape[0], image.strides[0]
+    root = image
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    whole = root
+    if root.base is not None:  # a view over another exporter's memory (PyAV's VideoPlane): its full extent
+        try:
+            whole = np.frombuffer(root.base, np.uint8)
+        except (TypeError, ValueError, BufferError):
+            whole = root
+    _, end = np.lib.array_utils.byte_bounds(whole)
+    if image.ctypes.data + height * stride > end:
+        raise ValueError("the last row's padding lies outside the frame's buffer")
+    return np.lib.stride_tricks.as_strided(image, shape=(height, stride), strides=(stride, 1))
+
+
 class FrameSlot:
     """Holds only the newest frame. ``put`` never waits for the reader; a frame replaced before anyone
     took it is counted as dropped. Thread-safe; one producer (the worker) and one display consumer."""
@@ -85,8 +118,8 @@ class FrameSlot:
 
     def put(self, image: np.ndarray, pts_time: float | None = None) -> int:
         """Publish a freshly allocated array as the newest frame; returns its sequence number."""
-        if image.dtype != np.uint8 or not image.flags.c_contiguous:
-            raise ValueError("frames must be C-contiguous uint8 arrays (the display wraps them as they are)")
+        _check_layout(image)
+        buffer = _row_buffer(image)
         now = time.monotonic()
         with self._lock:
             previous = self._frame
@@ -97,7 +130,7 @@ class FrameSlot:
             if previous is not None and previous.seq != self._taken_seq:
                 self._dropped += 1
             self._seq += 1
-            self._frame = Frame(image, self._seq, pts_time, time.time(), now)
+            self._frame = Frame(image, buffer, self._seq, pts_time, time.time(), now)
             self._decoded += 1
             self._decoded_rate.tick(now)
             return self._seq

@@ -1,4 +1,4 @@
-"""Camera URL → what FFmpeg opens: credentials filled in, relative files resolved, options set, logs redacted."""
+"""Camera URL → what FFmpeg opens: credentials filled in, relative files resolved, options set, redaction."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def resolve(
     if scheme == "file":
         path = Path(unquote(parts.path))
         if parts.netloc and parts.netloc not in ("", "localhost"):
-            path = Path(parts.netloc) / unquote(parts.path).lstrip("/")  # file://clips/a.mp4 (host-less, loose)
+            # file://clips/a.mp4 or file://./clips/a.mp4: read loosely as a relative path, not a host
+            path = Path(parts.netloc) / unquote(parts.path).lstrip("/")
         if not path.is_absolute():
             path = (base_dir or Path.cwd()) / path
         return StreamSource(str(path), f"file:{path}", "file", {}, realtime_file=True)
@@ -81,7 +82,9 @@ def resolve(
     elif user:
         netloc = f"{quote(user, safe='')}@{netloc}"
     full = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    micros = str(int(io_timeout_s * 1_000_000))
+    # FFmpeg's own socket timeouts are only a backstop, a second behind the worker's: PyAV's interrupt
+    # then fires first and says "timeout" (ExitError), where the RTSP demuxer would report "invalid data".
+    micros = str(int((io_timeout_s + 1) * 1_000_000))
     options: dict[str, str]
     if scheme.startswith("rtsp"):
         transport = ours.get("transport", rtsp_transport).lower()

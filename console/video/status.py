@@ -1,12 +1,14 @@
-"""Stream states and reasons, FFmpeg errors classified into them, and the reconnect backoff."""
+"""Stream states and reasons, FFmpeg errors classified into them, the reconnect backoff, worker settings."""
 
 from __future__ import annotations
 
 import enum
 import errno
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import av
 import av.error
 
 
@@ -110,3 +112,32 @@ class Backoff:
         base = min(cap, base)
         spread = (rng or random).uniform(-self.jitter, self.jitter)
         return max(0.05, base * (1 + spread))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Timeouts and rates of a stream worker (seconds unless named otherwise)."""
+
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0  # no data for this long: the connection is given up and reopened
+    stall_after_s: float = 2.0  # no frame for this long while connected: the tile says "stalled"
+    offline_after_s: float = 10.0  # reconnecting for this long after the last frame: offline (an alarm)
+    rtsp_transport: str = "tcp"
+    analysis_size: tuple[int, int] = (320, 180)
+    analysis_fps: float = 5.0  # the motion detector samples a few frames a second; 0 turns it off
+    max_bad_packets: int = 100  # this many undecodable packets in a row: reconnect rather than limp on
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPacket:
+    """A compressed packet as it came off the wire (for stream-copy recording), with our receive time."""
+
+    camera_id: str
+    stream: str  # "main" or "sub"
+    packet: av.Packet
+    received: float  # time.time()
+
+
+PacketListener = Callable[[StreamPacket], None]
+StatusListener = Callable[[str, StreamStatus], None]

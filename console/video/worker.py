@@ -7,49 +7,31 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import av
 import av.error
-import numpy as np
+import av.logging
 
+from . import ffmpeg_log
 from .slot import FrameSlot
 from .source import StreamSource, redact
 from .status import (
-    PERMANENT, Backoff, NoVideoStream, Reason, StreamEnded, StreamState, StreamStatus, classify,
+    PERMANENT,
+    NoVideoStream,
+    PacketListener,
+    Reason,
+    StatusListener,
+    StreamEnded,
+    StreamPacket,
+    StreamState,
+    StreamStatus,
+    WorkerConfig,
+    classify,
 )
 from .timing import Pacer, fit_size
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerConfig:
-    """Timeouts and rates of a stream worker (seconds unless named otherwise)."""
-
-    open_timeout_s: float = 5.0
-    read_timeout_s: float = 5.0  # no data for this long: the connection is given up and reopened
-    stall_after_s: float = 2.0  # no frame for this long while connected: the tile says "stalled"
-    offline_after_s: float = 10.0  # reconnecting for this long after the last frame: offline (an alarm)
-    rtsp_transport: str = "tcp"
-    analysis_size: tuple[int, int] = (320, 180)
-    analysis_fps: float = 5.0  # the motion detector samples a few frames a second; 0 turns it off
-    max_bad_packets: int = 100  # this many undecodable packets in a row: reconnect rather than limp on
-    backoff: Backoff = field(default_factory=Backoff)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamPacket:
-    """A compressed packet as it came off the wire (for stream-copy recording), with our receive time."""
-
-    camera_id: str
-    stream: str  # "main" or "sub"
-    packet: av.Packet
-    received: float  # time.time()
-
-
-PacketListener = Callable[[StreamPacket], None]
-StatusListener = Callable[[str, StreamStatus], None]
 
 
 class StreamWorker:
@@ -83,6 +65,8 @@ class StreamWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()  # stop, or a stream switch: cuts waits short
         self._rng = random.Random()
+        self._logs: list[tuple[int, str, str]] = []
+        self._listener_failures: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, name=f"video-{camera_id}", daemon=True)
 
     # -- control (any thread) ----------------------------------------------------------------------
@@ -157,6 +141,13 @@ class StreamWorker:
                 log.warning("status listener failed for camera %s", self.camera_id, exc_info=True)
 
     def _run(self) -> None:
+        with ffmpeg_log.captured() as logs:
+            self._logs = logs
+            self._loop()
+        self._set_status(StreamStatus(StreamState.STOPPED, stream=self._wanted))
+        self.slot.clear()
+
+    def _loop(self) -> None:
         attempt = 0
         while not self._stop.is_set():
             stream = self._wanted
@@ -171,14 +162,16 @@ class StreamWorker:
             except Exception as exc:  # every failure ends in a classified state, never in a dead thread
                 reason = classify(exc)
                 detail = redact(str(exc))
+                # The RTSP demuxer reports our own timeout interrupt as "invalid data"; its log says why.
+                if reason is Reason.STREAM_ERROR and any("Immediate exit" in m[2] for m in self._logs):
+                    reason = Reason.TIMEOUT
             if self._stop.is_set():
                 break
             attempt += 1
             self._reconnects += 1
             self._native = None
+            del self._logs[:]  # FFmpeg's account of a failed open repeats what the exception says
             self._retry_later(attempt, reason, detail, stream)
-        self._set_status(StreamStatus(StreamState.STOPPED, stream=self._wanted))
-        self.slot.clear()
 
     def _retry_later(self, attempt: int, reason: Reason, detail: str, stream: str) -> None:
         now = time.monotonic()
@@ -191,15 +184,16 @@ class StreamWorker:
             log.warning("camera %s %s (%s): %s; retry %d in %.1f s", self.camera_id, state, reason, detail,
                         attempt, delay)
         else:
-            log.debug("camera %s still %s (%s); retry %d in %.1f s", self.camera_id, state, reason, attempt, delay)
+            log.debug("camera %s still %s (%s); retry %d in %.1f s", self.camera_id, state, reason, attempt,
+                      delay)
         if state is StreamState.OFFLINE:
             self.slot.clear()  # an old picture under "offline" would pass for a live one
         self._wake.wait(delay)
 
     def _session(self, source: StreamSource, stream: str) -> None:
         """One connection: open, then demux and decode until stop, a switch or an error."""
-        if self.status().state is not StreamState.RECONNECTING:
-            self._set_status(StreamStatus(StreamState.CONNECTING, stream=stream))
+        # No "connecting" here: a stream switch keeps the last picture up, and a retry keeps saying why the
+        # camera is offline; the worker starts in CONNECTING for the very first attempt.
         log.info("camera %s: opening %s stream %s", self.camera_id, stream, source.display)
         timeout = (self.config.open_timeout_s, self.config.read_timeout_s)
         container = av.open(source.url, options=source.options, timeout=timeout)
@@ -209,9 +203,9 @@ class StreamWorker:
             video = container.streams.video[0]
             ctx = video.codec_context
             self._native = (ctx.width, ctx.height)
-            # Frame threads add latency and memory per camera; only big pictures get a second thread.
-            ctx.thread_count = 2 if ctx.width * ctx.height > 1280 * 720 else 1
-            ctx.thread_type = "AUTO"
+            # One thread per camera decodes 1080p25 comfortably and costs the least CPU in total; codec
+            # threads would also log from threads whose FFmpeg messages our capture cannot attribute.
+            ctx.thread_count = 1
             step = 1 / float(video.average_rate) if video.average_rate else 0.04
             pacer = Pacer(self._wake) if source.realtime_file else None
             while True:
@@ -244,6 +238,8 @@ class StreamWorker:
                     raise
                 continue
             bad = 0
+            if self._logs:
+                self._count_ffmpeg_messages()
             for frame in frames:
                 if frame.is_corrupt:
                     self._errors += 1  # still shown: concealed damage beats a frozen picture
@@ -254,6 +250,14 @@ class StreamWorker:
                 self._deliver(frame, stream)
         return False
 
+    def _count_ffmpeg_messages(self) -> None:
+        # Warnings and errors while streaming are concealed damage: lost RTP packets, corrupt slices.
+        bad = [m for m in self._logs if m[0] <= av.logging.WARNING]
+        del self._logs[:]
+        if bad:
+            self._errors += len(bad)
+            log.debug("camera %s: %d stream errors, last: %s", self.camera_id, len(bad), redact(bad[-1][2]))
+
     def _emit_packet(self, stream: str, packet: av.Packet) -> None:
         listeners = self._packet_listeners
         if not listeners:
@@ -263,23 +267,29 @@ class StreamWorker:
             try:
                 listener(item)
             except Exception:
-                log.warning("packet listener failed for camera %s", self.camera_id, exc_info=True)
+                # Once per listener with the traceback, then quietly counted: a broken recorder must not
+                # flood the log at 25 lines a second.
+                failures = self._listener_failures.get(id(listener), 0)
+                self._listener_failures[id(listener)] = failures + 1
+                if failures == 0:
+                    log.warning("packet listener failed for camera %s", self.camera_id, exc_info=True)
 
     def _deliver(self, frame: av.VideoFrame, stream: str) -> None:
         now = time.monotonic()
         previous = self._last_frame_at
         self._last_frame_at = now
-        if self.status().state is not StreamState.LIVE:
+        if self._status.state is not StreamState.LIVE:  # one attribute read: no lock needed per frame
             self._set_status(StreamStatus(StreamState.LIVE, stream=stream))
         width, height = fit_size(frame.width, frame.height, *self._target)
         if width:
             # swscale converts and scales in one pass, into a new buffer for every frame: the GUI may
-            # still be painting the previous array, so none is ever reused.
+            # still be painting the previous array, so none is ever reused. The array is a view of that
+            # buffer, padded rows included; the tile wraps it with its stride, so nothing is copied.
             image = frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="BILINEAR")
-            self.slot.put(np.ascontiguousarray(image), frame.time)
+            self.slot.put(image, frame.time)
         if self.config.analysis_fps > 0:
             last = self.analysis_slot.peek()
             if last is None or now - last.monotonic >= 1 / self.config.analysis_fps or previous is None:
                 aw, ah = self.config.analysis_size
                 gray = frame.to_ndarray(width=aw, height=ah, format="gray", interpolation="FAST_BILINEAR")
-                self.analysis_slot.put(np.ascontiguousarray(gray), frame.time)
+                self.analysis_slot.put(gray, frame.time)

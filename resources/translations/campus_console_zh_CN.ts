@@ -94,6 +94,70 @@
 <context>
     <name>CameraTile</name>
     <message>
+        <source>No video yet</source>
+        <translation>暂无视频</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Stalled: no new picture</source>
+        <translation>画面停滞：无新画面</translation>
+    </message>
+    <message>
+        <source>Reconnecting ({reason}), attempt {n}, next try in {s} s</source>
+        <translation>正在重连（{reason}），第 {n} 次，{s} 秒后重试</translation>
+    </message>
+    <message>
+        <source>Offline: {reason}</source>
+        <translation>离线：{reason}</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>auth failed</source>
+        <translation>认证失败</translation>
+    </message>
+    <message>
+        <source>not found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>unreachable</source>
+        <translation>无法连接</translation>
+    </message>
+    <message>
+        <source>timeout</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>unsupported codec</source>
+        <translation>不支持的编码</translation>
+    </message>
+    <message>
+        <source>stream ended</source>
+        <translation>码流中断</translation>
+    </message>
+    <message>
+        <source>stream error</source>
+        <translation>码流错误</translation>
+    </message>
+    <message>
+        <source>no stream URL</source>
+        <translation>无码流地址</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>{fps} fps</source>
+        <translation>{fps} 帧/秒</translation>
+    </message>
+    <message>
         <source>ALARM</source>
         <translation>报警</translation>
     </message>
@@ -168,6 +232,266 @@
     <message>
         <source>Summary</source>
         <translation>内容</translation>
+    </message>
+</context>
+<context>
+    <name>FireBoardView</name>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Silence</source>
+        <translation>消音</translation>
+    </message>
+    <message>
+        <source>Close…</source>
+        <translation>关闭…</translation>
+    </message>
+    <message>
+        <source>Fire procedure…</source>
+        <translation>火灾处置程序…</translation>
+    </message>
+    <message>
+        <source>Points of {panel}</source>
+        <translation>{panel} 点位图</translation>
+    </message>
+    <message>
+        <source>First fire alarm</source>
+        <translation>首警</translation>
+    </message>
+    <message>
+        <source>Linked cameras: {cameras}</source>
+        <translation>联动摄像机：{cameras}</translation>
+    </message>
+    <message>
+        <source>Not allowed: {reason}</source>
+        <translation>无权操作：{reason}</translation>
+    </message>
+    <message>
+        <source>Could not silence: {reason}</source>
+        <translation>消音失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Alarms silenced</source>
+        <translation>已消音</translation>
+    </message>
+    <message>
+        <source>Could not {action}: {reason}</source>
+        <translation>{action}失败：{reason}</translation>
+    </message>
+    <message>
+        <source>{action}: {summary}</source>
+        <translation>{action}：{summary}</translation>
+    </message>
+</context>
+<context>
+    <name>FireEntryModel</name>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Component</source>
+        <translation>部件类型</translation>
+    </message>
+    <message>
+        <source>Panel / address</source>
+        <translation>控制器 / 地址</translation>
+    </message>
+    <message>
+        <source>Handling</source>
+        <translation>处理状态</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>摄像机</translation>
+    </message>
+    <message>
+        <source> (reset)</source>
+        <translation>（已复位）</translation>
+    </message>
+    <message>
+        <source>First fire alarm</source>
+        <translation>首警</translation>
+    </message>
+    <message>
+        <source>Reported {n} times, last at {time}</source>
+        <translation>共报 {n} 次，最近一次 {time}</translation>
+    </message>
+    <message>
+        <source>The panel reported reset; close it with a disposition</source>
+        <translation>控制器已复位，请填写处置结论后关闭</translation>
+    </message>
+</context>
+<context>
+    <name>FireLabels</name>
+    <message>
+        <source>Fire</source>
+        <translation>火警</translation>
+    </message>
+    <message>
+        <source>Supervisory</source>
+        <translation>监管</translation>
+    </message>
+    <message>
+        <source>Fault</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>屏蔽</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message>
+        <source>normal</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>FAULT</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Detector</source>
+        <translation>火灾探测器</translation>
+    </message>
+    <message>
+        <source>Manual call point</source>
+        <translation>手动火灾报警按钮</translation>
+    </message>
+    <message>
+        <source>Input/output module</source>
+        <translation>输入/输出模块</translation>
+    </message>
+    <message>
+        <source>Confirm the fire by the fastest means</source>
+        <translation>以最快方式确认火灾</translation>
+    </message>
+    <message>
+        <source>Make sure linkage control is on automatic</source>
+        <translation>确认联动控制处于自动状态</translation>
+    </message>
+    <message>
+        <source>Call 119</source>
+        <translation>拨打 119 报警</translation>
+    </message>
+    <message>
+        <source>Start the internal fire plan</source>
+        <translation>启动单位内部灭火和应急疏散预案</translation>
+    </message>
+    <message>
+        <source>Notify the person responsible for fire safety</source>
+        <translation>报告单位消防安全责任人</translation>
+    </message>
+    <message>
+        <source>Look at the linked cameras, phone the building, or send the nearest patrol.</source>
+        <translation>查看联动摄像机、电话询问现场，或派最近的巡逻人员到场核实。</translation>
+    </message>
+    <message>
+        <source>Set the linkage controller to automatic, so fans, pumps and doors act by themselves.</source>
+        <translation>将消防联动控制器置于自动状态，使风机、水泵、防火门等自动动作。</translation>
+    </message>
+    <message>
+        <source>Give the address, the location, what burns, how far it has spread, and who calls.</source>
+        <translation>报告地址、起火部位、燃烧物质、火势大小及报警人姓名。</translation>
+    </message>
+    <message>
+        <source>Send the fire-fighting and evacuation teams as the plan says.</source>
+        <translation>按预案组织灭火救援和人员疏散。</translation>
+    </message>
+    <message>
+        <source>Report to the person responsible for fire safety, or to the fire safety manager.</source>
+        <translation>报告单位消防安全责任人或消防安全管理人。</translation>
+    </message>
+</context>
+<context>
+    <name>FireProcedureDialog</name>
+    <message>
+        <source>Fire procedure (GB 25506)</source>
+        <translation>火灾处置程序（GB 25506）</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Skip…</source>
+        <translation>跳过…</translation>
+    </message>
+    <message>
+        <source>Write the reason in the note first</source>
+        <translation>请先在备注中写明原因</translation>
+    </message>
+    <message>
+        <source>Note for the step, or the reason for skipping it</source>
+        <translation>本步骤备注，或跳过的原因</translation>
+    </message>
+    <message>
+        <source>What to tell 119</source>
+        <translation>向 119 报警的内容</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>What burns</source>
+        <translation>燃烧物</translation>
+    </message>
+    <message>
+        <source>Extent</source>
+        <translation>火势</translation>
+    </message>
+    <message>
+        <source>Caller</source>
+        <translation>报警人</translation>
+    </message>
+    <message>
+        <source>Write why the step is skipped in the note.</source>
+        <translation>请在备注中写明跳过的原因。</translation>
+    </message>
+    <message>
+        <source>Still to fill in for 119: {fields}</source>
+        <translation>119 报警还需填写：{fields}</translation>
+    </message>
+    <message>
+        <source>Not allowed: {reason}</source>
+        <translation>无权操作：{reason}</translation>
+    </message>
+    <message>
+        <source>Could not record the step: {reason}</source>
+        <translation>无法记录该步骤：{reason}</translation>
+    </message>
+    <message>
+        <source>All steps recorded.</source>
+        <translation>全部步骤已记录。</translation>
+    </message>
+    <message>
+        <source>skipped: {reason}</source>
+        <translation>已跳过：{reason}</translation>
     </message>
 </context>
 <context>
@@ -397,6 +721,10 @@
         <translation>事件</translation>
     </message>
     <message>
+        <source>Fire board</source>
+        <translation>火灾报警看板</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -411,6 +739,10 @@
     <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>F&amp;ire board</source>
+        <translation>火灾报警看板(&amp;I)</translation>
     </message>
     <message>
         <source>Camera &amp;layout</source>
@@ -447,6 +779,40 @@
     <message>
         <source>Campus Console — the duty officers' workstation of the campus security monitoring centre.</source>
         <translation>校园安全监控台 — 校园安全监控中心值班人员工作站。</translation>
+    </message>
+</context>
+<context>
+    <name>PanelCard</name>
+    <message>
+        <source>Mains</source>
+        <translation>主电</translation>
+    </message>
+    <message>
+        <source>Battery</source>
+        <translation>备电</translation>
+    </message>
+    <message>
+        <source>Link</source>
+        <translation>通信</translation>
+    </message>
+</context>
+<context>
+    <name>PointGrid</name>
+    <message>
+        <source>System {system}</source>
+        <translation>系统 {system}</translation>
+    </message>
+    <message>
+        <source>Zone {zone}</source>
+        <translation>{zone} 区</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>点位</translation>
+    </message>
+    <message>
+        <source>normal</source>
+        <translation>正常</translation>
     </message>
 </context>
 <context>

@@ -141,3 +141,14 @@ def test_open_alarms_survive_restart(data_dir: Path, fast_hasher: PasswordHasher
 def test_info_events_raise_nothing(world: World) -> None:
     world.raise_event(kind="gate.pass", point="door-1", state=EventState.INFO, priority=Priority.INFO)
     assert world.alarms.open_alarms() == []
+
+
+def test_panel_reset_clears_fire_side_and_normal_clears_point_faults(world: World) -> None:
+    world.raise_event()
+    world.raise_event(kind="fire.fault", point="mcp-1", priority=Priority.FAULT)
+    world.raise_event(kind="fire.normal", point="smoke-412", state=EventState.CLEARED, priority=Priority.INFO)
+    world.raise_event(kind="fire.normal", point="mcp-1", state=EventState.CLEARED, priority=Priority.INFO)
+    by_kind = {a.kind: a for a in world.alarms.open_alarms()}
+    assert by_kind["fire.fault"].cleared and not by_kind["fire.alarm"].cleared, "a fire waits for reset"
+    world.raise_event(kind="fire.reset", point="1-1", state=EventState.CLEARED)  # a system-level reset
+    assert all(a.cleared for a in world.alarms.open_alarms())

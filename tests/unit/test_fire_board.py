@@ -17,7 +17,7 @@ from console.domain.fire_board import (
     PointInfo,
     reduce_board,
 )
-from console.domain.fire_facts import parse_address
+from console.domain.fire_facts import Place, parse_address
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 PANELS = [PanelInfo("fas-1", "3号宿舍楼 火灾报警控制器"), PanelInfo("fas-2", "实验楼B 火灾报警控制器")]
@@ -143,6 +143,7 @@ def test_point_grid_groups_by_zone_in_natural_order() -> None:
     assert [c.number for c in zones[1].cells] == ["12", "13"]
     assert [c.state for c in zones[1].cells] == [None, Condition.FIRE]
     assert parse_address("1-1-10-2").zone == "10" and parse_address("7").number == "7"
+    assert parse_address("pump-1") == Place("", "", "pump-1")  # a name is one cell, not zone "pump"
 
 
 def test_mains_battery_and_link_follow_the_events() -> None:

@@ -1,4 +1,4 @@
-"""Test RTSP server: gst-rtsp-server serving live H.264 test patterns (run under /usr/bin/python3 + python3-gi).
+"""Test RTSP server: gst-rtsp-server serving live H.264 test patterns (/usr/bin/python3 with python3-gi).
 
 Usage: rtsp_server.py --port 0 --mount /cam=640x360@25 [--mount /sub=320x180] [--user U --password P
        --auth basic|digest]. Prints ``READY <port>`` on stdout once it listens; SIGTERM/SIGINT stop it.

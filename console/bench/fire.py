@@ -1,0 +1,156 @@
+"""Fire benchmark: a UITD flood through the GB/T 26875.3 driver with durable ACKs, up to the officer's screen."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from console.bench.stats import percentile
+from console.config import parse_site
+from console.engine import Engine, services_of
+
+SITE = """
+[site]
+name = "bench"
+[[campuses]]
+id = "c"
+name = "C"
+[[panels]]
+id = "uitd"
+name = "UITD"
+campus = "c"
+driver = "fire.gb26875"
+settings = {{ listen_port = {port}, max_connections_per_ip = 64, heartbeat_timeout_s = 600 }}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _flood_cmd(port: int, frames: int, fires: int, connections: int, inflight: int) -> list[str]:
+    return [sys.executable, "-m", "console", "simulate", "uitd-flood", "--port", str(port), "--frames", str(frames),
+            "--fires", str(fires), "--connections", str(connections), "--window", str(inflight)]
+
+
+def _ms(values: list[float], q: float) -> float:
+    return round(percentile(sorted(values), q) * 1000, 3)
+
+
+def _engine(root: Path, name: str, max_batch: int | None) -> tuple[Engine, int]:
+    port = _free_port()
+    engine = Engine(parse_site(SITE.format(port=port)), root / name, store_max_batch=max_batch)
+    engine.start()
+    deadline = time.monotonic() + 10
+    while getattr(engine.host.slots["uitd"].driver, "bound_port", None) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return engine, port
+
+
+def _run_flood(port: int, frames: int, fires: int, connections: int, inflight: int,
+               pump: Any = None) -> dict[str, Any]:
+    """Run the flood client in its own process (the devices are remote: they must not share our GIL)."""
+    # Its report (every latency) is larger than a pipe holds: a file, so the client never blocks on us.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as report:
+        proc = subprocess.Popen(_flood_cmd(port, frames, fires, connections, inflight), stdout=report,
+                                stdin=subprocess.DEVNULL, text=True)
+        while proc.poll() is None:
+            if pump is not None:
+                pump()  # the GUI thread keeps running its event loop while the flood goes on
+            time.sleep(0.001)
+        report.seek(0)
+        out = report.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"flood client failed ({proc.returncode}): {out[-500:]}")
+    return json.loads(out)
+
+
+def bench_fire(frames: int, fires: int, connections: int, inflight: int, reference_frames: int) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from widgets.app_window import build_window
+
+    root = Path(tempfile.mkdtemp(prefix="bench-fire-"))
+    app = QApplication.instance() or QApplication([])
+    try:
+        engine, port = _engine(root, "main", None)
+        try:
+            engine.accounts.create_first_admin("bench", "Bench", "bench-password")
+            session = engine.accounts.login("bench", "bench-password")
+            window = build_window(services_of(engine), session, "en",
+                                  settings=QSettings(str(root / "ui.ini"), QSettings.Format.IniFormat), audio=False)
+            window.show()
+            seen: dict[str, float] = {}
+
+            def on_alarm(change: Any) -> None:  # connected after the views: the row is on screen now
+                alarm = change.alarm
+                if alarm.kind == "fire.alarm" and alarm.point and alarm.point not in seen:
+                    seen[alarm.point] = time.monotonic()
+
+            window.bridge.sig_alarm_changed.connect(on_alarm)
+            stalls: list[float] = []
+            last = [time.monotonic()]
+
+            def tick() -> None:
+                now = time.monotonic()
+                stalls.append(max(0.0, now - last[0] - 0.010))
+                last[0] = now
+
+            timer = QTimer()
+            timer.setObjectName("bench-stall-probe")
+            timer.timeout.connect(tick)
+            timer.start(10)
+            result = _run_flood(port, frames, fires, connections, inflight, pump=app.processEvents)
+            deadline = time.monotonic() + 10
+            while len(seen) < fires and time.monotonic() < deadline:
+                app.processEvents()
+            timer.stop()
+            board = [seen[p] - t for p, t in result["fire_sent_monotonic"].items() if p in seen]
+            stored_fires = engine.store.submit(
+                lambda tx: tx.conn.execute("SELECT count(*) FROM events WHERE kind = 'fire.alarm'").fetchone()[0]
+            ).result(10)
+            window.close()
+            engine.accounts.logout(session)
+        finally:
+            engine.stop()
+        ref_engine, ref_port = _engine(root, "reference", 1)
+        try:
+            ref = _run_flood(ref_port, reference_frames, max(1, fires * reference_frames // frames), connections,
+                             inflight)
+        finally:
+            ref_engine.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    acks = result["ack_latencies_s"]
+    return {
+        "benchmark": "fire",
+        "frames": frames,
+        "connections": connections,
+        "window": inflight,
+        "frames_per_s": round(frames / result["seconds"], 1),
+        "ack_p50_ms": _ms(acks, 50),
+        "ack_p99_ms": _ms(acks, 99),
+        "board_p50_ms": _ms(board, 50),
+        "board_p99_ms": _ms(board, 99),
+        "fire_alarms_sent": len(result["fire_sent_monotonic"]),
+        "fire_alarms_stored": stored_fires,
+        "fire_alarms_shown": len(board),
+        "gui_stall_ms": {"p50": _ms(stalls, 50), "p99": _ms(stalls, 99), "max": _ms(stalls, 100)},
+        "reference": "same driver and flood, headless, one transaction (fsync) per event",
+        "reference_frames": reference_frames,
+        "reference_frames_per_s": round(reference_frames / ref["seconds"], 1),
+        "reference_ack_p99_ms": _ms(ref["ack_latencies_s"], 99),
+        "speedup": round((frames / result["seconds"]) / (reference_frames / ref["seconds"]), 1),
+    }

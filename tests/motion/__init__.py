@@ -1,0 +1,1 @@
+"""Motion analysis: detector, zones, events, CLI and benchmark."""

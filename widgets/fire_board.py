@@ -1,0 +1,289 @@
+"""The fire board: panel cards, the ordered list with the first fire highlighted, the point grid, actions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.alarms import Alarm, AlarmAction, Disposition
+from console.domain.fire_board import (
+    Condition,
+    Entry,
+    FireBoard,
+    FireEvent,
+    PanelInfo,
+    PointInfo,
+    reduce_board,
+)
+from console.domain.fire_facts import is_fire_kind
+from console.domain.messages import AlarmChanged, DeviceHealthChanged, EventStored
+from console.domain.roles import Permission, PermissionDenied
+from console.domain.session import Session
+from console.services.facade import ConsoleServices
+
+from .alarm_logic import action_enabled
+from .bridge import Bridge
+from .disposition_dialog import DispositionDialog
+from .fire_cards import CardRow
+from .fire_checklist import FireProcedureDialog
+from .fire_entries import FireEntryModel, make_entry_table
+from .fire_grid import PointGrid
+from .formatting import site_zone
+from .futures import FutureRelay
+from .i18n import action_label
+
+# Enough fire events to describe every open condition of a busy campus; older ones fall back on the alarm.
+BACKLOG = 2000
+
+
+class FireBoardView(QWidget):
+    """Recomputes the whole board from its inputs once per bridge batch (a zero-time, single-shot timer)."""
+
+    # ---- Signals
+    sig_show_cameras = Signal(list)
+    """list[str]: the officer selected an entry; the wall should bring these linked cameras forward."""
+    sig_message = Signal(str)
+    """A line for the status bar: an action's outcome or why it was refused."""
+
+    def __init__(
+        self, services: ConsoleServices, session: Session, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("fireBoard")
+        self._services = services
+        self._session = session
+        self._zone = site_zone(services.site.site.timezone)
+        self._relay = FutureRelay(self)
+        site = services.site
+        self._panels = [PanelInfo(p.id, p.name) for p in site.panels]
+        panel_ids = {p.id for p in site.panels}
+        self._points = [PointInfo(p.id, p.device, p.address, p.name, p.kind, p.location)
+                        for p in site.points if p.device in panel_ids]
+        self._alarms: dict[int, Alarm] = {a.id: a for a in services.alarms.open_alarms()}
+        self._health = {d.id: d.health for d in services.devices.all() if d.id in panel_ids}
+        self._events: dict[int, FireEvent] = {}
+        self._add_events(FireEvent.from_row(r) for r in self._initial_events() if is_fire_kind(r["kind"]))
+        self.board = FireBoard()
+        self.grid_panel: str | None = None
+        self._grid_pinned: str | None = None  # the panel the officer chose; else the grid follows the fire
+        self._selected_id: int | None = None
+        self._restoring = False
+        self.dialog: DispositionDialog | FireProcedureDialog | None = None
+        self._timer = QTimer(self)
+        self._timer.setObjectName("fire-board-refresh")
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.refresh)
+        self._build()
+        bridge.sig_alarm_changed.connect(self._on_alarm_changed)
+        bridge.sig_event_stored.connect(self._on_events)
+        bridge.sig_device_health.connect(self._on_health)
+        self.refresh()
+
+    def _initial_events(self) -> list[dict[str, Any]]:
+        fire = self._services.fire_procedures
+        return fire.recent_fire_events(BACKLOG) if fire else self._services.recent_events(BACKLOG)
+
+    def _build(self) -> None:
+        self.cards = CardRow(self)
+        self.cards.sig_clicked.connect(self.pin_grid)
+        self.model = FireEntryModel(self._zone, self)
+        self.table = make_entry_table(self.model, self)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.grid = PointGrid(self)
+        self.grid_title = QLabel(self)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.grid_title)
+        right_layout.addWidget(self.grid)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)  # the board lives in the tall right dock
+        splitter.addWidget(self.table)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.details = QLabel(self)
+        self.details.setObjectName("fireDetails")
+        self.details.setWordWrap(True)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, text, slot in (
+            ("acknowledge", self.tr("Acknowledge"), self.acknowledge),
+            ("silence", self.tr("Silence"), self.silence),
+            ("close", self.tr("Close…"), self.close_selected),
+            ("procedure", self.tr("Fire procedure…"), self.open_procedure),
+        ):
+            button = QPushButton(text, self)
+            button.setObjectName(f"fire_{key}Button")
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.cards)
+        layout.addLayout(row)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.details)
+
+    # -- inputs (GUI thread, from the bridge) -------------------------------------------------------
+    def _on_alarm_changed(self, change: AlarmChanged) -> None:
+        alarm = change.alarm
+        if alarm.is_open:
+            self._alarms[alarm.id] = alarm
+        else:
+            self._alarms.pop(alarm.id, None)
+        self._timer.start()
+
+    def _on_events(self, stored: list[EventStored]) -> None:
+        fresh = [FireEvent.from_stored(s.event_id, s.event) for s in stored if is_fire_kind(s.event.kind)]
+        if fresh:
+            self._add_events(fresh)
+            self._timer.start()
+
+    def _on_health(self, change: DeviceHealthChanged) -> None:
+        if change.device_id in self._health:
+            self._health[change.device_id] = change.state
+            self._timer.start()
+
+    def _add_events(self, events: Iterable[FireEvent]) -> None:
+        for event in events:
+            self._events[event.id] = event
+        if len(self._events) > BACKLOG:
+            for event_id in sorted(self._events)[: len(self._events) - BACKLOG]:
+                del self._events[event_id]
+
+    # -- the view -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.board = reduce_board(self._alarms.values(), self._events.values(), self._panels, self._points,
+                                  self._health)
+        self.cards.show_panels(self.board.panels)
+        self._restoring = True  # re-selecting after a reset of the model is not the officer's choice
+        self.model.set_entries(self.board.entries)
+        row = self.model.row_of(self._selected_id) if self._selected_id is not None else None
+        if row is None and self.model.rowCount():
+            row = 0  # the top entry is the loudest: the first fire if there is one
+        if row is not None:
+            self.table.selectRow(row)
+        self._restoring = False
+        busiest = next((e.alarm.source for e in self.board.entries if not e.reset), None)
+        self.show_grid_of(self._grid_pinned or busiest or (self._panels[0].id if self._panels else ""))
+        self._sync()
+
+    def pin_grid(self, panel_id: str) -> None:
+        self._grid_pinned = panel_id
+        self.show_grid_of(panel_id)
+
+    def show_grid_of(self, panel_id: str) -> None:
+        self.grid_panel = panel_id or None
+        panel = next((p for p in self.board.panels if p.id == panel_id), None)
+        self.grid.show_panel(panel)
+        self.grid_title.setText(self.tr("Points of {panel}").format(panel=panel.name) if panel else "")
+        self.cards.set_selected(panel_id)
+
+    def selected_entry(self) -> Entry | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.entry_at(rows[0].row()) if rows else None
+
+    def select_alarm(self, alarm_id: int) -> None:
+        row = self.model.row_of(alarm_id)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        entry = self.selected_entry()
+        changed = (entry.alarm.id if entry else None) != self._selected_id
+        self._selected_id = entry.alarm.id if entry else None
+        if entry is not None and changed and not self._restoring:
+            self.pin_grid(entry.alarm.source)
+            if entry.alarm.cameras:  # linkage: the officer picked it, so the wall follows
+                self.sig_show_cameras.emit(list(entry.alarm.cameras))
+        self._sync()
+
+    def _sync(self) -> None:
+        entry = self.selected_entry()
+        alarm = entry.alarm if entry else None
+        self.buttons["acknowledge"].setEnabled(action_enabled(alarm, AlarmAction.ACKNOWLEDGE, self._session))
+        self.buttons["close"].setEnabled(action_enabled(alarm, AlarmAction.CLOSE, self._session))
+        self.buttons["silence"].setEnabled(self._session.can(Permission.SILENCE))
+        is_fire = entry is not None and entry.condition is Condition.FIRE
+        self.buttons["procedure"].setEnabled(is_fire and self._services.fire_procedures is not None)
+        self.details.setText(self._describe(entry) if entry else "")
+
+    def _describe(self, entry: Entry) -> str:
+        parts = [self.tr("First fire alarm")] if entry.first else []
+        parts.append(entry.alarm.summary)
+        if entry.alarm.cameras:
+            parts.append(self.tr("Linked cameras: {cameras}").format(cameras=", ".join(entry.alarm.cameras)))
+        return "  |  ".join(parts)
+
+    # -- officer actions ----------------------------------------------------------------------------
+    def acknowledge(self) -> None:
+        self._act(AlarmAction.ACKNOWLEDGE)
+
+    def silence(self) -> None:
+        try:
+            future = self._services.alarms.silence(self._session)
+        except PermissionDenied as exc:
+            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
+            return
+        self._relay.watch(future, lambda f: self.sig_message.emit(
+            self.tr("Could not silence: {reason}").format(reason=f.exception()) if f.exception()
+            else self.tr("Alarms silenced")))
+
+    def close_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        dialog = DispositionDialog(entry.alarm, self)
+        dialog.accepted.connect(
+            lambda: self._act(AlarmAction.CLOSE, dialog.note(), dialog.disposition(), entry.alarm))
+        self._show_dialog(dialog)
+
+    def open_procedure(self) -> None:
+        entry = self.selected_entry()
+        procedures = self._services.fire_procedures
+        if entry is None or procedures is None or entry.condition is not Condition.FIRE:
+            return
+        self._show_dialog(FireProcedureDialog(procedures, self._session, entry.alarm, self._zone, self))
+
+    def _show_dialog(self, dialog: DispositionDialog | FireProcedureDialog) -> None:
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()  # window-modal, no nested event loop: the board and the sound keep running
+
+    def _act(self, action: AlarmAction, note: str = "", disposition: Disposition | None = None,
+             alarm: Alarm | None = None) -> None:
+        entry = self.selected_entry()
+        alarm = alarm or (entry.alarm if entry else None)
+        if alarm is None:
+            return
+        try:
+            future = self._services.alarms.act(self._session, alarm.id, action, note, disposition)
+        except PermissionDenied as exc:
+            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
+            return
+        self._relay.watch(future, lambda f: self._acted(action, alarm, f))
+
+    def _acted(self, action: AlarmAction, alarm: Alarm, future: Future[Any]) -> None:
+        exc = future.exception()
+        label = action_label(action)
+        text = (self.tr("Could not {action}: {reason}").format(action=label, reason=exc) if exc
+                else self.tr("{action}: {summary}").format(action=label, summary=alarm.summary))
+        self.sig_message.emit(text)
+
+    def shutdown(self) -> None:
+        self._relay.close()
+        self._timer.stop()
