@@ -5,9 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSTEM := $(VENV)/.system-deps
 
-# Debian packages: Qt's runtime libraries, a CJK font so Chinese renders, Xvfb for real-window checks.
+# Debian packages: Qt's runtime libraries, a CJK font so Chinese renders, Xvfb for real-window checks,
+# and the independent RTSP peer for the video tests (gst-rtsp-server under the system Python).
 DEBIAN_PACKAGES := fonts-noto-cjk libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
-	libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libpulse0 libasound2 xvfb
+	libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libpulse0 libasound2 xvfb \
+	python3 python3-gi python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp \
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
 
 .PHONY: demo test install system-deps lint translations sounds bench clean
 

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from console.cli.common import data_dir, load, setup_logging, site_text
+from console.cli.common import data_dir, load, setup_logging, site_path, site_text
 from console.domain.roles import Role
 from console.domain.session import Session
 from console.engine import Engine, services_of
@@ -55,7 +55,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("campus-console")
     app.setOrganizationName("CampusConsole")
-    engine = Engine(site, directory, site_text=site_text(args))
+    engine = Engine(site, directory, site_text=site_text(args), video=True, site_dir=site_path(args).parent)
     engine.start()
     try:
         prepare_app(args.lang, site.site.language)

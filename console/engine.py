@@ -135,6 +135,7 @@ class Engine:
 def services_of(engine: Engine) -> "ConsoleServices":
     """The façade the views get: services plus read helpers that open their own connections."""
     from console.services.facade import ConsoleServices
+    from console.services.device_commands import DeviceCommands
     from console.services.fire_procedure import FireProcedures
     from console.storage import alarm_rows, queries
 
@@ -157,4 +158,5 @@ def services_of(engine: Engine) -> "ConsoleServices":
         devices=engine.devices, audit=engine.audit, recent_events=recent_events, alarm_history=alarm_history,
         video=engine.video.facade() if engine.video is not None else None,
         fire_procedures=FireProcedures(engine.store, engine.accounts, engine.site),
+        commands=DeviceCommands(engine.host.call, engine.accounts, engine.audit),
     )

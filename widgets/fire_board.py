@@ -37,6 +37,7 @@ from .bridge import Bridge
 from .disposition_dialog import DispositionDialog
 from .fire_cards import CardRow
 from .fire_checklist import FireProcedureDialog
+from .fire_commands import PanelCommandBar
 from .fire_entries import FireEntryModel, make_entry_table
 from .fire_grid import PointGrid
 from .formatting import site_zone
@@ -63,6 +64,7 @@ class FireBoardView(QWidget):
         self.setObjectName("fireBoard")
         self._services = services
         self._session = session
+        self._bridge = bridge
         self._zone = site_zone(services.site.site.timezone)
         self._relay = FutureRelay(self)
         site = services.site
@@ -130,6 +132,11 @@ class FireBoardView(QWidget):
             self.buttons[key] = button
             row.addWidget(button)
         row.addStretch(1)
+        self.commands = PanelCommandBar(
+            self._services, self._session, self._bridge, lambda: self.grid_panel, self
+        )
+        self.commands.sig_message.connect(self.sig_message)
+        row.addWidget(self.commands)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.cards)
@@ -189,6 +196,8 @@ class FireBoardView(QWidget):
         self.grid_panel = panel_id or None
         panel = next((p for p in self.board.panels if p.id == panel_id), None)
         self.grid.show_panel(panel)
+        if hasattr(self, "commands"):
+            self.commands.sync()
         self.grid_title.setText(self.tr("Points of {panel}").format(panel=panel.name) if panel else "")
         self.cards.set_selected(panel_id)
 

@@ -12,6 +12,7 @@ from console.config import Site
 from .accounts import Accounts
 from .alarm_center import AlarmCenter
 from .audit import AuditLog
+from .device_commands import DeviceCommands
 from .devices import DeviceRegistry
 from .fire_procedure import FireProcedures
 
@@ -33,5 +34,6 @@ class ConsoleServices:
     alarm_history: Callable[[int], list[dict[str, Any]]]
     # The GB 25506 checklist and the fire board's event backlog; None where the engine offers no fire desk.
     fire_procedures: FireProcedures | None = None
+    commands: DeviceCommands | None = None
     # Live video: frame slots, stream states and view requests; None when the engine runs without video.
     video: VideoFacade | None = None

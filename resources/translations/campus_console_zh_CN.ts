@@ -797,6 +797,45 @@
     </message>
 </context>
 <context>
+    <name>PanelCommandBar</name>
+    <message>
+        <source>Patrol check</source>
+        <translation>查岗</translation>
+    </message>
+    <message>
+        <source>Sync clock</source>
+        <translation>校时</translation>
+    </message>
+    <message>
+        <source>Read status</source>
+        <translation>读取状态</translation>
+    </message>
+    <message>
+        <source>Sent to the panel shown in the point grid</source>
+        <translation>发送给点位图所示的控制器</translation>
+    </message>
+    <message>
+        <source>Not allowed: {reason}</source>
+        <translation>无权操作：{reason}</translation>
+    </message>
+    <message>
+        <source>{command} sent to {panel}</source>
+        <translation>{command}已发送至 {panel}</translation>
+    </message>
+    <message>
+        <source>{command} on {panel} failed: {reason}</source>
+        <translation>{panel} {command}失败：{reason}</translation>
+    </message>
+    <message>
+        <source>{command} on {panel}: done</source>
+        <translation>{panel} {command}完成</translation>
+    </message>
+    <message>
+        <source>Patrol check answered by {panel} at {time}</source>
+        <translation>{panel} 已于 {time} 应答查岗</translation>
+    </message>
+</context>
+<context>
     <name>PointGrid</name>
     <message>
         <source>System {system}</source>
