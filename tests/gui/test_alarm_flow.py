@@ -73,7 +73,7 @@ def test_acknowledge_start_and_close_through_the_panel(
     qtbot.waitUntil(lambda: shown(window, "fire.alarm").status is AlarmStatus.IN_PROGRESS)
     console.ingest("fire.reset", Priority.FIRE, "控制器复位", point=None, state=EventState.CLEARED)
     qtbot.waitUntil(lambda: shown(window, "fire.alarm").cleared)
-    assert panel.buttons["close"].isEnabled()
+    qtbot.waitUntil(panel.buttons["close"].isEnabled)  # the buttons settle once per bridge flush
     qtbot.mouseClick(panel.buttons["close"], qtbot_button())
     dialog = panel.close_dialog
     assert dialog is not None and dialog.isVisible()
