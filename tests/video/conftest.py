@@ -20,6 +20,8 @@ from console.video.worker import StreamWorker, WorkerConfig
 HERE = Path(__file__).resolve().parent
 CLIPS = HERE.parents[1] / "resources" / "demo" / "clips"
 SYSTEM_PYTHON = "/usr/bin/python3"
+# The gst-rtsp-server peer; it lives in console/bench so `bench wall --serve-test-streams` can start it too.
+RTSP_SERVER_SCRIPT = HERE.parents[1] / "console" / "bench" / "rtsp_test_server.py"
 
 # Short timeouts and a quick backoff: the failure tests then finish in seconds, not minutes.
 FAST = WorkerConfig(
@@ -98,7 +100,7 @@ class RtspServer:
         return f"rtsp://{userinfo + '@' if userinfo else ''}127.0.0.1:{self.port}{mount}"
 
     def start(self, timeout: float = 15.0) -> None:
-        args = [SYSTEM_PYTHON, str(HERE / "rtsp_server.py"), "--port", str(self.port)]
+        args = [SYSTEM_PYTHON, str(RTSP_SERVER_SCRIPT), "--port", str(self.port)]
         for path, spec in self.mounts.items():
             args += ["--mount", f"{path}={spec}"]
         if self.auth:

@@ -1,6 +1,6 @@
 """Test RTSP server: gst-rtsp-server serving live H.264 test patterns (/usr/bin/python3 with python3-gi).
 
-Usage: rtsp_server.py --port 0 --mount /cam=640x360@25 [--mount /sub=320x180] [--user U --password P
+Usage: rtsp_test_server.py --port 0 --mount /cam=640x360@25 [--mount /sub=320x180] [--user U --password P
        --auth basic|digest]. Prints ``READY <port>`` on stdout once it listens; SIGTERM/SIGINT stop it.
 This file runs outside the project venv (the venv cannot import gi), so it uses only the standard library.
 """
