@@ -46,7 +46,6 @@ def run_gui(args: argparse.Namespace) -> int:
     setup_logging(args.verbose, directory / "logs" / "console.log")
     _choose_platform()
 
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from widgets.app_window import build_window, prepare_app
@@ -66,7 +65,9 @@ def run_gui(args: argparse.Namespace) -> int:
             return 1
         window = build_window(services_of(engine), session, args.lang, settings=_ui_settings(directory, args))
         window.show()
-        _install_quit_handlers(app, window, getattr(args, "screenshot", None), getattr(args, "quit_after", None))
+        _install_quit_handlers(
+            app, window, getattr(args, "screenshot", None), getattr(args, "quit_after", None)
+        )
         code = app.exec()
         window.close()
         engine.accounts.logout(session)
@@ -88,7 +89,9 @@ def _ui_settings(directory: Path, args: argparse.Namespace) -> object:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-def _install_quit_handlers(app: object, window: object, screenshot: Path | None, quit_after: float | None) -> None:
+def _install_quit_handlers(
+    app: object, window: object, screenshot: Path | None, quit_after: float | None
+) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -40,6 +40,7 @@ __all__ = [
     "Demo",
     "DeviceConfig",
     "MapPosition",
+    "MotionSettings",
     "Network",
     "OnvifEndpoint",
     "Point",
@@ -201,6 +202,46 @@ def _check_url(value: str) -> str:
     return value
 
 
+# Motion zones are drawn in the pixels of the small gray frames the stream workers make for analysis
+# (console.video.status.WorkerConfig.analysis_size).
+MOTION_FRAME_SIZE = (320, 180)
+
+
+class MotionSettings(_Model):
+    """A camera's ``[cameras.motion]`` table: motion analysis on this camera, its zones and sensitivity."""
+
+    enabled: bool = Field(True, description="Analyse this camera's picture for motion.")
+    sensitivity: float = Field(
+        1.0, gt=0, le=100, description="Whole-frame sensitivity; above 1 fires on fainter change."
+    )
+    zones_file: str | None = Field(
+        None, min_length=1,
+        description="Zones file (JSON with a zones list, or TOML with [[zone]] tables), relative to the site file.",
+    )
+    zones: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Inline zones: name, kind (include/exclude), points [[x, y], ...] in 320x180 analysis "
+        "pixels, sensitivity, min_size, armed [{days, from, to}].",
+    )
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from console.video.motion_zones import ZoneConfigError, ZoneSet, parse_zones
+
+        try:
+            ZoneSet(parse_zones({"zones": value}), MOTION_FRAME_SIZE)
+        except ZoneConfigError as exc:
+            raise _problem(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MotionSettings:
+        if self.zones and self.zones_file:
+            raise _problem("give zones inline or in zones_file, not both")
+        return self
+
+
 class Camera(_Model):
     """One ``[[cameras]]`` entry: a stream URL, an ONVIF endpoint, or both."""
 
@@ -222,6 +263,7 @@ class Camera(_Model):
         None, description="Name of the stored credential (user and password) for this camera."
     )
     ptz: bool = Field(False, description="Whether the camera can pan, tilt and zoom (through ONVIF).")
+    motion: MotionSettings | None = Field(None, description="Motion analysis of this camera; absent = off.")
 
     @field_validator("main_url", "sub_url")
     @classmethod

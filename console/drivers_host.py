@@ -54,6 +54,18 @@ class _Context:
         result = await self._host.completer.wrap(lambda: self._host.ingest(event))
         return int(getattr(result, "event_id", result))
 
+    async def ingest_many(self, events: list[DeviceEvent]) -> list[int]:
+        """Store several events (e.g. all those of one socket read) with one future and one loop
+        wake-up; resolves after the commit that made all of them durable, with their ids in order."""
+        if not events:
+            return []
+        many = self._host.ingest_many
+        if many is None:
+            results = await asyncio.gather(*(self.ingest(e) for e in events))
+            return list(results)
+        stored = await self._host.completer.wrap(lambda: many(events))
+        return [int(getattr(r, "event_id", r)) for r in stored]
+
     def set_health(self, state: HealthState, reason: str = "", device_id: str | None = None) -> None:
         self._host.health(device_id or self.device.id, state, reason)
 
@@ -73,10 +85,14 @@ class DriverHost:
         backoff: Backoff | None = None,
         seed: int | None = None,
         on_batch: Callable[[Callable[[], None]], None] | None = None,
+        ingest_many: Callable[[list[DeviceEvent]], Future[list[Any]]] | None = None,
     ) -> None:
         """``on_batch`` registers a callback the store calls after each group commit (see
-        ``Store.add_batch_listener``); without it completions are delivered one wake-up each."""
+        ``Store.add_batch_listener``); without it completions are delivered one wake-up each.
+        ``ingest_many`` stores a list with one future; by default the ``ingest_many`` of the object
+        whose bound ``ingest`` was given (``Store``), else events are stored one future each."""
         self.ingest = ingest
+        self.ingest_many = ingest_many or getattr(getattr(ingest, "__self__", None), "ingest_many", None)
         self._on_batch = on_batch
         self.completer: LoopCompleter
         self.health = health

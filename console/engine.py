@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.bus import Bus
-from console.config import Site
+from console.config import MOTION_FRAME_SIZE, Site
 from console.demo_runner import SimulatorProcesses
 from console.drivers_host import DriverHost
 from console.services import audit
@@ -99,8 +100,52 @@ class Engine:
 
         if site_dir is None:
             site_dir = demo_site_path().parent if self.site.demo else Path.cwd()
-        return VideoEngine(self.site.cameras, self._camera_credential, self.devices.set_health,
-                           base_dir=site_dir)
+        video = VideoEngine(self.site.cameras, self._camera_credential, self.devices.set_health,
+                            base_dir=site_dir)
+        self._attach_motion(video, site_dir)
+        return video
+
+    def motion_zones_path(self, camera_id: str) -> Path:
+        """Where the zone editor keeps a camera's zones (they override the site file's)."""
+        return self.data_dir / "motion" / f"{camera_id}.json"
+
+    def _attach_motion(self, video: VideoEngine, site_dir: Path) -> None:
+        from zoneinfo import ZoneInfo
+
+        from console.video.motion_worker import CameraMotion, MotionWorker, load_zones_file, save_zones_file
+        from console.video.motion_zones import Zone, parse_zones
+
+        cameras = []
+        for cam in self.site.cameras:
+            settings = cam.motion
+            if settings is None or not settings.enabled or video.analysis_slot(cam.id) is None:
+                continue
+            zones: list[Zone] = []
+            try:
+                saved = self.motion_zones_path(cam.id)
+                if saved.is_file():
+                    zones = load_zones_file(saved)
+                elif settings.zones_file:
+                    zones = load_zones_file(site_dir / settings.zones_file)
+                else:
+                    zones = parse_zones({"zones": settings.zones})
+            except (OSError, ValueError) as exc:  # ZoneConfigError and JSON/TOML errors are ValueErrors
+                log.error("camera %s: motion zones not loaded (%s); watching the whole frame", cam.id, exc)
+            cameras.append(CameraMotion(cam.id, cam.name, tuple(zones), settings.sensitivity))
+        if not cameras:
+            return
+        worker = MotionWorker(cameras, video.analysis_slot, self.store.ingest,
+                              rate=video.config.analysis_fps or 5.0, tz=ZoneInfo(self.site.site.timezone))
+
+        def save_zones(camera_id: str, zones: Sequence[Zone], actor: str) -> None:
+            size = worker.frame_size(camera_id) or MOTION_FRAME_SIZE
+            worker.set_zones(camera_id, zones, size)  # raises ZoneConfigError before anything is written
+            path = self.motion_zones_path(camera_id)
+            save_zones_file(path, zones)
+            detail = {"camera": camera_id, "file": str(path), "zones": [z.name for z in zones]}
+            self.audit.record(actor, audit.CONFIG_CHANGE, f"motion-zones:{camera_id}", detail)
+
+        video.attach_motion(worker, save_zones)
 
     def _camera_credential(self, name: str) -> tuple[str, str] | None:
         credential = self.credentials.get(name) if self.credentials is not None else None
@@ -159,4 +204,5 @@ def services_of(engine: Engine) -> "ConsoleServices":
         video=engine.video.facade() if engine.video is not None else None,
         fire_procedures=FireProcedures(engine.store, engine.accounts, engine.site),
         commands=DeviceCommands(engine.host.call, engine.accounts, engine.audit),
+        data_dir=engine.data_dir,
     )

@@ -6,7 +6,7 @@ import enum
 import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -44,7 +44,7 @@ class HealthState(enum.StrEnum):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +165,9 @@ def create_driver(name: str, settings: DriverSettings) -> Driver:
 
 # The built-in drivers. Modules load lazily so the core never imports a driver package itself.
 register(DriverSpec("demo.scripted", "drivers.demo.scripted", title="Scripted demo scenario"))
-register(DriverSpec("fire.gb26875", "drivers.fire.gb26875.driver",
-                    title="GB/T 26875.3 monitoring-centre server"))
+register(
+    DriverSpec("fire.gb26875", "drivers.fire.gb26875.driver", title="GB/T 26875.3 monitoring-centre server")
+)
 register(DriverSpec("fire.sia_dc09", "drivers.fire.sia_dc09.driver", title="SIA DC-09 receiver"))
 
 

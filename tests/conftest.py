@@ -17,7 +17,14 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 from argon2 import PasswordHasher  # noqa: E402
 
 # Threads that libraries keep for the life of the process; they are not ours to join.
-_PROCESS_THREADS = ("QDBusConnection", "Thread-pool", "hypothesis", "asyncio_", "ThreadPoolExecutor", "pydevd")
+_PROCESS_THREADS = (
+    "QDBusConnection",
+    "Thread-pool",
+    "hypothesis",
+    "asyncio_",
+    "ThreadPoolExecutor",
+    "pydevd",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +35,8 @@ def no_leaked_threads() -> Iterator[None]:
     leaked: list[threading.Thread] = []
     while time.monotonic() < deadline:
         leaked = [
-            t for t in threading.enumerate()
+            t
+            for t in threading.enumerate()
             if t not in before and t.is_alive() and not t.name.startswith(_PROCESS_THREADS)
         ]
         if not leaked:

@@ -37,15 +37,20 @@ class AlarmTableModel(QAbstractTableModel):
         self._zone = zone
         self._alarms: list[Alarm] = []
         self._first_fire: int | None = None
+        # Display texts per alarm id (painting asks for every cell on each repaint); dropped when the
+        # alarm changes or the first-fire star moves to or from it.
+        self._texts: dict[int, tuple[str, ...]] = {}
 
     # -- updates ------------------------------------------------------------------------------------
     def set_alarms(self, alarms: list[Alarm]) -> None:
         self.beginResetModel()
         self._alarms = sorted((a for a in alarms if a.is_open), key=row_key)
         self._first_fire = _first_fire_id(self._alarms)
+        self._texts.clear()
         self.endResetModel()
 
     def upsert(self, alarm: Alarm) -> None:
+        self._texts.pop(alarm.id, None)
         row = self.row_of(alarm.id)
         if row is not None:
             self._remove_or_move(row, alarm)
@@ -54,12 +59,15 @@ class AlarmTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), at, at)
             self._alarms.insert(at, alarm)
             self.endInsertRows()
-        self._refresh_first_fire()
+        # Only a fire alarm (or the one holding the star) can change which alarm is the first fire.
+        if alarm.priority is Priority.FIRE or alarm.id == self._first_fire:
+            self._refresh_first_fire()
 
     def _remove_or_move(self, row: int, alarm: Alarm) -> None:
         if not alarm.is_open:
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._alarms[row]
+            self._texts.pop(alarm.id, None)
             self.endRemoveRows()
             return
         rest = self._alarms[:row] + self._alarms[row + 1 :]
@@ -77,6 +85,9 @@ class AlarmTableModel(QAbstractTableModel):
     def _refresh_first_fire(self) -> None:
         first = _first_fire_id(self._alarms)
         if first != self._first_fire:
+            for moved in (first, self._first_fire):
+                if moved is not None:
+                    self._texts.pop(moved, None)
             self._first_fire = first
             if self._alarms:  # the flag moved: repaint everything, there are never many open alarms
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._alarms) - 1, len(COLUMNS) - 1))
@@ -120,10 +131,13 @@ class AlarmTableModel(QAbstractTableModel):
         alarm = self.alarm_at(index.row()) if index.isValid() else None
         if alarm is None:
             return None
-        column = COLUMNS[index.column()]
         first = alarm.id == self._first_fire
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(alarm, column, first)
+            texts = self._texts.get(alarm.id)
+            if texts is None:
+                texts = self._texts[alarm.id] = tuple(self._text(alarm, c, first) for c in COLUMNS)
+            return texts[index.column()]
+        column = COLUMNS[index.column()]
         if role == ALARM_ROLE:
             return alarm
         if role == FIRST_FIRE_ROLE:

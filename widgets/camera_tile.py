@@ -5,16 +5,21 @@ from __future__ import annotations
 import time
 from datetime import datetime, tzinfo
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor, QContextMenuEvent, QFont, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.config import Camera
-from console.video.facade import Frame, Reason, StreamState, StreamStatus
+from console.video.facade import Frame, MotionResult, Reason, StreamState, StreamStatus
 
 from .theme import ALARM_FRAME, BACKGROUND
 
 _MARGIN = 8
+_MOTION_BOX = "#ffd54f"
+_SPARK_HEIGHT = 18  # px of the activity sparkline along the tile's bottom edge
 # Array channels → the QImage format that reads those bytes as they are (no conversion, no copy).
 _FORMATS = {1: QImage.Format.Format_Grayscale8, 3: QImage.Format.Format_RGB888, 4: QImage.Format.Format_RGB32}
 
@@ -36,6 +41,8 @@ class CameraTile(QWidget):
     """camera id: the tile was double-clicked or Enter was pressed on it (the wall maximises it)."""
     sig_resized = Signal()
     """The tile's size changed: the wall asks the video engine for frames of the new size."""
+    sig_context_menu = Signal(str, QPoint)
+    """camera id, global position: the officer asked for the tile's context menu (the wall builds it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +57,11 @@ class CameraTile(QWidget):
         self._painted_seq = 0
         self._clock_second = -1
         self.zone: tzinfo | None = None  # the site's time zone for the clock (None: the machine's)
+        # Motion analysis: the newest boxes (analysis-frame pixels), that frame's size and recent scores.
+        self.show_motion = False  # draw the motion boxes (the wall's toggle)
+        self.motion: MotionResult | None = None
+        self.motion_size: tuple[int, int] | None = None
+        self.activity: np.ndarray | None = None
         self.setMinimumSize(QSize(60, 40))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we fill every pixel ourselves
@@ -61,6 +73,7 @@ class CameraTile(QWidget):
             return
         if camera is not self.camera:
             self._frame, self.seq, self.status, self.fps = None, 0, None, 0.0
+            self.motion, self.motion_size, self.activity = None, None, None
         self.camera = camera
         self.state = state
         self.setToolTip(f"{camera.name}\n{camera.location}\n{camera.id}" if camera else "")
@@ -85,6 +98,36 @@ class CameraTile(QWidget):
         if changed:
             self.state = text
             self.update()
+
+    def set_motion(self, result: MotionResult | None, size: tuple[int, int] | None,
+                   activity: np.ndarray | None) -> None:
+        """The camera's newest motion verdict (boxes in a ``size`` = (w, h) frame) and score history."""
+        changed = result != self.motion or (activity is not None) != (self.activity is not None) or (
+            activity is not None and self.activity is not None and not np.array_equal(activity, self.activity))
+        self.motion, self.motion_size, self.activity = result, size, activity
+        if changed:
+            self.update()
+
+    def set_show_motion(self, show: bool) -> None:
+        if show != self.show_motion:
+            self.show_motion = show
+            self.update()
+
+    def motion_rects(self) -> list[QRectF]:
+        """The motion boxes in tile coordinates, as painted (empty unless shown)."""
+        frame, result, size = self._frame, self.motion, self.motion_size
+        if not self.show_motion or result is None or size is None or not result.boxes:
+            return []
+        picture = self._picture_rect(frame.width if frame else size[0], frame.height if frame else size[1])
+        sx, sy = picture.width() / size[0], picture.height() / size[1]
+        return [QRectF(picture.left() + x * sx, picture.top() + y * sy, w * sx, h * sy)
+                for x, y, w, h in result.boxes]
+
+    def _picture_rect(self, width: int, height: int) -> QRect:
+        target = QRect(QPoint(0, 0), QSize(width, height).scaled(self.rect().size(),
+                                                                 Qt.AspectRatioMode.KeepAspectRatio))
+        target.moveCenter(self.rect().center())
+        return target
 
     def set_alarmed(self, alarmed: bool) -> None:
         if alarmed != self.alarmed:
@@ -136,6 +179,10 @@ class CameraTile(QWidget):
             return
         super().keyPressEvent(event)  # Esc and the rest go up to the wall
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        if self.camera is not None:
+            self.sig_context_menu.emit(self.camera.id, event.globalPos())
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self.sig_resized.emit()
@@ -147,13 +194,12 @@ class CameraTile(QWidget):
         frame = self._frame
         if frame is not None:
             image = wrap_frame(frame)  # made here, used here: a frame replaced before paint is never wrapped
-            target = QRect(QPoint(0, 0), QSize(frame.width, frame.height).scaled(rect.size(),
-                                                                                  Qt.AspectRatioMode.KeepAspectRatio))
-            target.moveCenter(rect.center())
-            painter.drawImage(target, image)
+            painter.drawImage(self._picture_rect(frame.width, frame.height), image)
             if frame.seq != self._painted_seq:
                 self._painted_seq = frame.seq
                 self.painted += 1
+        if frame is not None:
+            self._paint_motion(painter)
         painter.setPen(QPen(QColor("#2a323c"), 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if self.camera is not None:
@@ -162,6 +208,25 @@ class CameraTile(QWidget):
             painter.setPen(QPen(QColor(ALARM_FRAME), 4))
             painter.drawRect(rect.adjusted(2, 2, -2, -2))
         painter.end()
+
+    def _paint_motion(self, painter: QPainter) -> None:
+        boxes = self.motion_rects()
+        if boxes:
+            painter.setPen(QPen(QColor(_MOTION_BOX), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRects(boxes)
+        activity = self.activity
+        if activity is None or len(activity) < 2 or self.height() < 4 * _SPARK_HEIGHT:
+            return
+        # The last minute's motion score as a thin line along the bottom: cheap enough for 64 tiles.
+        rect = self.rect()
+        top = rect.bottom() - _SPARK_HEIGHT - 2
+        peak = max(float(activity.max()), 0.02)
+        step = rect.width() / (len(activity) - 1)
+        line = QPolygonF([QPointF(i * step, top + _SPARK_HEIGHT * (1 - float(v) / peak))
+                          for i, v in enumerate(activity)])
+        painter.setPen(QPen(QColor(_MOTION_BOX if self.motion and self.motion.motion else "#80cbc4"), 1.5))
+        painter.drawPolyline(line)
 
     def _text(self, painter: QPainter, rect: QRect, flags: Qt.AlignmentFlag, text: str, colour: str) -> None:
         # A one-pixel shadow keeps white text readable over bright video.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtWidgets import QGridLayout, QMenu, QWidget
 
 from console.config import Camera
 from console.domain.alarms import Alarm
@@ -66,6 +66,12 @@ class CameraWall(QWidget):
     # ---- Signals
     sig_layout_changed = Signal(int)
     """The number of tiles shown (one of LAYOUTS)."""
+    sig_show_motion_changed = Signal(bool)
+    """Motion boxes are drawn on the tiles (or no longer)."""
+    sig_edit_zones = Signal(str)
+    """camera id: the officer asked to edit this camera's motion zones."""
+    sig_motion_detail = Signal(str)
+    """camera id: the officer asked for this camera's motion activity chart."""
 
     def __init__(self, services: ConsoleServices, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,12 +86,14 @@ class CameraWall(QWidget):
         self._seen: set[int] = set()
         self._requested: dict[str, tuple[int, int, bool]] = {}
         self._ticks = 0
+        self.show_motion = False
         self.tiles = [CameraTile(self) for _ in range(LAYOUTS[-1])]
         zone = site_zone(services.site.site.timezone)
         for tile in self.tiles:
             tile.zone = zone
             tile.sig_activated.connect(self.toggle_single)
             tile.sig_resized.connect(self._schedule_requests)
+            tile.sig_context_menu.connect(self.show_tile_menu)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(2, 2, 2, 2)
         self._grid.setSpacing(2)
@@ -116,8 +124,34 @@ class CameraWall(QWidget):
             self._arrange()
             self.sig_layout_changed.emit(size)
 
+    def show_cameras(self, camera_ids: Sequence[str], layout: int | None = None) -> None:
+        """These cameras to the front (tours, fire board linkage, saved layouts), optionally in a layout."""
+        if layout is not None and layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}")
+        self._before_single = None
+        self.order = bring_forward(self.order, camera_ids)
+        changed = layout is not None and layout != self.layout_size
+        if layout is not None:
+            self.layout_size = layout
+        self._arrange()
+        if changed:
+            self.sig_layout_changed.emit(self.layout_size)
+
+    def place_camera(self, index: int, camera_id: str) -> None:
+        """Drag and drop: ``camera_id`` onto tile ``index``; what that tile showed goes where it came from."""
+        if camera_id not in self._cameras or not 0 <= index < self.layout_size:
+            return
+        order = self.order + [""] * max(0, index + 1 - len(self.order))  # "": an empty tile
+        if camera_id not in order:
+            order.append(camera_id)
+        source = order.index(camera_id)
+        order[index], order[source] = order[source], order[index]
+        self.order = order
+        self._before_single = None
+        self._arrange()
+
     def visible_camera_ids(self) -> list[str]:
-        return self.order[: self.layout_size]
+        return [c for c in self.order[: self.layout_size] if c]
 
     def tile_for(self, camera_id: str) -> CameraTile | None:
         return next(
@@ -141,6 +175,40 @@ class CameraWall(QWidget):
         self._arrange()
         self.sync_requests()  # at once: the stream switch should not wait for the resize to settle
         self.sig_layout_changed.emit(self.layout_size)
+
+    def set_show_motion(self, show: bool) -> None:
+        """Draw (or hide) the motion boxes on every tile; the state of the wall, not of a camera."""
+        show = bool(show)
+        if show != self.show_motion:
+            self.show_motion = show
+            for tile in self.tiles:
+                tile.set_show_motion(show)
+            self.sig_show_motion_changed.emit(show)
+
+    def toggle_motion(self) -> None:
+        self.set_show_motion(not self.show_motion)
+
+    def tile_menu(self, camera_id: str) -> QMenu:
+        """The context menu of a camera's tile (built fresh: what it offers depends on the camera)."""
+        menu = QMenu(self)
+        has_motion = self.video is not None and self.video.has_motion(camera_id)
+        boxes = QAction(self.tr("Show &motion boxes"), menu)
+        boxes.setCheckable(True)
+        boxes.setChecked(self.show_motion)
+        boxes.toggled.connect(self.set_show_motion)
+        zones = QAction(self.tr("Motion &zones…"), menu)
+        zones.setEnabled(has_motion)
+        zones.triggered.connect(lambda _=False: self.sig_edit_zones.emit(camera_id))
+        chart = QAction(self.tr("Motion &activity…"), menu)
+        chart.setEnabled(has_motion)
+        chart.triggered.connect(lambda _=False: self.sig_motion_detail.emit(camera_id))
+        menu.addActions([boxes, zones, chart])
+        return menu
+
+    def show_tile_menu(self, camera_id: str, where: QPoint) -> None:
+        menu = self.tile_menu(camera_id)
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(where)
 
     def on_alarm_changed(self, change: AlarmChanged) -> None:
         alarm = change.alarm
@@ -174,6 +242,10 @@ class CameraWall(QWidget):
                 slot.note_dropped()  # taken, but replaced before Qt got round to painting it
             if read_status:
                 tile.set_status(video.status(camera.id), slot.stats().displayed_fps)
+                if video.has_motion(camera.id):
+                    gray = video.analysis_frame(camera.id)
+                    size = (gray.width, gray.height) if gray is not None else None
+                    tile.set_motion(video.motion(camera.id), size, video.motion_history(camera.id))
 
     def _schedule_requests(self) -> None:
         if self.video is not None:

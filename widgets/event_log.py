@@ -60,6 +60,7 @@ class EventLogModel(QAbstractTableModel):
         self._zone = zone
         self._max = max_rows
         self._rows: list[EventRow] = []  # newest first
+        self._texts: dict[int, tuple[str, ...]] = {}  # event id -> display text per column, made once
 
     @property
     def newest_id(self) -> int:
@@ -79,6 +80,8 @@ class EventLogModel(QAbstractTableModel):
         self.endInsertRows()
         if len(self._rows) > self._max:
             self.beginRemoveRows(QModelIndex(), self._max, len(self._rows) - 1)
+            for gone in self._rows[self._max :]:
+                self._texts.pop(gone.id, None)
             del self._rows[self._max :]
             self.endRemoveRows()
 
@@ -106,13 +109,13 @@ class EventLogModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
-        column = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == "time":
-                return format_time(row.time, self._zone)
-            if column == "priority":
-                return priority_label(row.priority)
-            return getattr(row, column)
+            texts = self._texts.get(row.id)
+            if texts is None:
+                texts = self._texts[row.id] = (format_time(row.time, self._zone), priority_label(row.priority),
+                                               row.kind, row.source, row.point, row.summary)
+            return texts[index.column()]
+        column = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and column == "priority" and row.priority.is_alarm:
             return priority_colour(row.priority)
         if role == Qt.ItemDataRole.ToolTipRole and column == "summary":

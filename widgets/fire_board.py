@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.alarms import Alarm, AlarmAction, Disposition
+from console.domain.events import Priority
 from console.domain.fire_board import (
     Condition,
     Entry,
@@ -46,10 +48,14 @@ from .i18n import action_label
 
 # Enough fire events to describe every open condition of a busy campus; older ones fall back on the alarm.
 BACKLOG = 2000
+# STYLE.md §3: in a storm the board is recomputed at most this often (reduce_board and the grid cost
+# tens of ms each time); a NEW fire alarm is never held back, it refreshes the board at once.
+MIN_REFRESH_S = 0.15
 
 
 class FireBoardView(QWidget):
-    """Recomputes the whole board from its inputs once per bridge batch (a zero-time, single-shot timer)."""
+    """Recomputes the whole board from its inputs after a bridge batch (a single-shot timer): at once
+    for a new fire alarm, otherwise at most every ``MIN_REFRESH_S``."""
 
     # ---- Signals
     sig_show_cameras = Signal(list)
@@ -87,6 +93,7 @@ class FireBoardView(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
+        self._last_refresh = float("-inf")
         self._build()
         bridge.sig_alarm_changed.connect(self._on_alarm_changed)
         bridge.sig_event_stored.connect(self._on_events)
@@ -148,21 +155,31 @@ class FireBoardView(QWidget):
     def _on_alarm_changed(self, change: AlarmChanged) -> None:
         alarm = change.alarm
         if alarm.is_open:
+            new_fire = alarm.id not in self._alarms and alarm.priority is Priority.FIRE
             self._alarms[alarm.id] = alarm
         else:
+            new_fire = False
             self._alarms.pop(alarm.id, None)
-        self._timer.start()
+        self._schedule(urgent=new_fire)
 
     def _on_events(self, stored: list[EventStored]) -> None:
         fresh = [FireEvent.from_stored(s.event_id, s.event) for s in stored if is_fire_kind(s.event.kind)]
         if fresh:
             self._add_events(fresh)
-            self._timer.start()
+            self._schedule()
 
     def _on_health(self, change: DeviceHealthChanged) -> None:
         if change.device_id in self._health:
             self._health[change.device_id] = change.state
-            self._timer.start()
+            self._schedule()
+
+    def _schedule(self, *, urgent: bool = False) -> None:
+        """One refresh per burst: now for a new fire alarm, else MIN_REFRESH_S after the last one."""
+        wait = 0.0 if urgent else MIN_REFRESH_S - (time.monotonic() - self._last_refresh)
+        wait_ms = max(0, int(wait * 1000))
+        if self._timer.isActive() and self._timer.remainingTime() <= wait_ms:
+            return  # already due as soon as (or sooner than) this change needs
+        self._timer.start(wait_ms)
 
     def _add_events(self, events: Iterable[FireEvent]) -> None:
         for event in events:
@@ -173,6 +190,8 @@ class FireBoardView(QWidget):
 
     # -- the view -----------------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._timer.stop()
+        self._last_refresh = time.monotonic()
         self.board = reduce_board(self._alarms.values(), self._events.values(), self._panels, self._points,
                                   self._health)
         self.cards.show_panels(self.board.panels)
@@ -181,8 +200,8 @@ class FireBoardView(QWidget):
         row = self.model.row_of(self._selected_id) if self._selected_id is not None else None
         if row is None and self.model.rowCount():
             row = 0  # the top entry is the loudest: the first fire if there is one
-        if row is not None:
-            self.table.selectRow(row)
+        if row is not None and row != self._selected_row():
+            self.table.selectRow(row)  # costly (tens of ms in a storm): only when the selection moves
         self._restoring = False
         busiest = next((e.alarm.source for e in self.board.entries if not e.reset), None)
         self.show_grid_of(self._grid_pinned or busiest or (self._panels[0].id if self._panels else ""))
@@ -200,6 +219,10 @@ class FireBoardView(QWidget):
             self.commands.sync()
         self.grid_title.setText(self.tr("Points of {panel}").format(panel=panel.name) if panel else "")
         self.cards.set_selected(panel_id)
+
+    def _selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
 
     def selected_entry(self) -> Entry | None:
         rows = self.table.selectionModel().selectedRows()

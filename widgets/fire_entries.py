@@ -26,19 +26,52 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class FireEntryModel(QAbstractTableModel):
-    """Replaced whole on every board change: a board holds tens of entries, not thousands."""
+    """Follows the board by rows removed, inserted and moved (never a reset), so the selection and the
+    view's layout survive a storm. Display texts are cached per alarm: painting a cell is a lookup."""
 
     def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._zone = zone
         self._entries: tuple[Entry, ...] = ()
+        self._texts: dict[int, tuple[str, ...]] = {}  # alarm id -> display text per column
 
     def set_entries(self, entries: tuple[Entry, ...]) -> None:
-        if entries == self._entries:
+        old = self._entries
+        if entries == old:
             return
-        self.beginResetModel()
+        new_ids = {e.alarm.id: e for e in entries}
+        rows = list(old)
+        for row in range(len(rows) - 1, -1, -1):  # entries gone (closed alarms)
+            if rows[row].alarm.id not in new_ids:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del rows[row]
+                self._entries = tuple(rows)
+                self.endRemoveRows()
+        kept = {e.alarm.id for e in rows}
+        wanted = [e for e in entries if e.alarm.id in kept]
+        if [e.alarm.id for e in wanted] != [e.alarm.id for e in rows]:  # survivors changed order
+            self.layoutAboutToBeChanged.emit()
+            position = {e.alarm.id: i for i, e in enumerate(wanted)}
+            before = self.persistentIndexList()
+            after = [self.index(position[rows[i.row()].alarm.id], i.column()) for i in before]
+            rows = wanted
+            self._entries = tuple(rows)
+            self.changePersistentIndexList(before, after)
+            self.layoutChanged.emit()
+        for row, entry in enumerate(entries):  # new entries, top to bottom: rows[:row] already match
+            if entry.alarm.id not in kept:
+                self.beginInsertRows(QModelIndex(), row, row)
+                rows.insert(row, entry)
+                self._entries = tuple(rows)
+                self.endInsertRows()
+        changed = [row for row, entry in enumerate(entries) if rows[row] != entry]
         self._entries = entries
-        self.endResetModel()
+        for row in changed:
+            self._texts.pop(entries[row].alarm.id, None)
+        for gone in set(self._texts) - set(new_ids):
+            del self._texts[gone]
+        if changed:
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1))
 
     def entries(self) -> tuple[Entry, ...]:
         return self._entries
@@ -67,9 +100,12 @@ class FireEntryModel(QAbstractTableModel):
         entry = self.entry_at(index.row()) if index.isValid() else None
         if entry is None:
             return None
-        column = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(entry, column)
+            texts = self._texts.get(entry.alarm.id)
+            if texts is None:
+                texts = self._texts[entry.alarm.id] = tuple(self._text(entry, c) for c in COLUMNS)
+            return texts[index.column()]
+        column = COLUMNS[index.column()]
         if role == ENTRY_ROLE:
             return entry
         if role == FIRST_FIRE_ROLE:

@@ -35,7 +35,22 @@ class PointGrid(QTableWidget):
     def show_panel(self, panel: PanelBoard | None) -> None:
         if panel == self._shown and self.rowCount():
             return  # rebuilding hundreds of items for an unchanged panel would cost every batch
-        self._shown = panel
+        previous, self._shown = self._shown, panel
+        if panel is not None and previous is not None and self.rowCount() and _same_rows(previous, panel):
+            # Same panel and zones: set only the cells that changed (a new point adds one cell).
+            width = max((len(z.cells) for z in panel.zones), default=0)
+            if width > self.columnCount():
+                self.setColumnCount(width)
+            for row, (old_zone, zone) in enumerate(zip(previous.zones, panel.zones, strict=True)):
+                old_cells = old_zone.cells
+                for column, cell in enumerate(zone.cells):
+                    if column >= len(old_cells) or old_cells[column] != cell:
+                        self.setItem(row, column, self._item(cell))
+                for column in range(len(zone.cells), len(old_cells)):
+                    self.takeItem(row, column)
+            if width < self.columnCount():
+                self.setColumnCount(width)
+            return
         self.panel_id = panel.id if panel else None
         zones = panel.zones if panel else ()
         self.clearContents()
@@ -76,3 +91,12 @@ class PointGrid(QTableWidget):
         item.setToolTip(f"{cell.name}\n{state}")
         item.setData(POINT_ID_ROLE, cell.point_id)
         return item
+
+
+def _same_rows(a: PanelBoard, b: PanelBoard) -> bool:
+    """The grid keeps its rows and row labels (cells may differ or be added)."""
+    if a.id != b.id or len(a.zones) != len(b.zones):
+        return False
+    if [(s.key, s.label) for s in a.systems] != [(s.key, s.label) for s in b.systems]:
+        return False
+    return all((za.system, za.zone) == (zb.system, zb.zone) for za, zb in zip(a.zones, b.zones, strict=True))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
-from console.cli.common import data_dir
+from console.cli.common import UsageError, data_dir, load, site_path
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -24,6 +25,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from console.bench.fire import bench_fire
 
         result = bench_fire(args.frames, args.fires, args.connections, args.window, args.reference_frames)
+    elif args.bench_command == "wall":
+        result = _bench_wall(args)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(f"unknown benchmark {args.bench_command}")
     if args.json:
@@ -32,3 +35,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for key, value in result.items():
             print(f"{key:>24}: {value}")
     return 0
+
+
+def _bench_wall(args: argparse.Namespace) -> dict[str, object]:
+    from console.bench.wall import TestStreams, bench_wall, cameras_from_urls_file, parse_size
+    from widgets.camera_wall import LAYOUTS
+
+    if args.layout not in LAYOUTS:
+        raise UsageError(f"--layout must be one of {', '.join(map(str, LAYOUTS))}")
+    chosen = [bool(args.config or args.demo), bool(args.urls_file), bool(args.serve_test_streams)]
+    if sum(chosen) != 1:
+        raise UsageError("bench wall needs exactly one of --config SITE, --urls-file FILE, --serve-test-streams N")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    options = {"reference_seconds": args.reference_seconds, "window_size": parse_size(args.window_size)}
+    if args.serve_test_streams:
+        with TestStreams(args.serve_test_streams, parse_size(args.size), args.fps) as streams:
+            from console.bench.wall import cameras_for_urls
+
+            return bench_wall(cameras_for_urls(streams.urls), args.layout, args.seconds, **options)  # type: ignore[arg-type]
+    if args.urls_file:
+        return bench_wall(cameras_from_urls_file(args.urls_file), args.layout, args.seconds,
+                          **options)  # type: ignore[arg-type]
+    site = load(args)
+    cameras = [c for c in site.cameras if c.main_url or c.sub_url]
+    return bench_wall(cameras, args.layout, args.seconds, base_dir=site_path(args).parent,
+                      **options)  # type: ignore[arg-type]

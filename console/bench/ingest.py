@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
-import asyncio
 import time
 from collections import deque
-from concurrent.futures import Future
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,25 @@ def make_event(i: int, producer: int) -> DeviceEvent:
     raw = f"bench {producer} {i}".encode()
     if i % 100 == 0:
         return DeviceEvent(
-            source=f"panel-{producer}", kind="fire.fault", state=EventState.ACTIVE, priority=Priority.FAULT,
-            summary="探测器 故障", point=f"p-{i % 50}", raw=raw, dedup_key=f"{producer}:{i}",
+            source=f"panel-{producer}",
+            kind="fire.fault",
+            state=EventState.ACTIVE,
+            priority=Priority.FAULT,
+            summary="探测器 故障",
+            point=f"p-{i % 50}",
+            raw=raw,
+            dedup_key=f"{producer}:{i}",
         )
     return DeviceEvent(
-        source=f"gate-{producer}", kind="gate.pass", state=EventState.INFO, priority=Priority.INFO,
-        summary="刷卡通行 进", point=f"door-{i % 8}", raw=raw,
-        payload={"card": f"{1000000 + i}", "direction": "in"}, dedup_key=f"{producer}:{i}",
+        source=f"gate-{producer}",
+        kind="gate.pass",
+        state=EventState.INFO,
+        priority=Priority.INFO,
+        summary="刷卡通行 进",
+        point=f"door-{i % 8}",
+        raw=raw,
+        payload={"card": f"{1000000 + i}", "direction": "in"},
+        dedup_key=f"{producer}:{i}",
     )
 
 
@@ -86,8 +97,9 @@ def _fresh_store(root: Path, name: str, max_batch: int | None) -> Store:
     return store
 
 
-def bench_ingest(events: int, devices: int, window: int, reference_events: int | None,
-                 work_dir: Path | None) -> dict[str, Any]:
+def bench_ingest(
+    events: int, devices: int, window: int, reference_events: int | None, work_dir: Path | None
+) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="bench-ingest-", dir=work_dir))
     try:
         store = _fresh_store(root, "group", None)
@@ -106,7 +118,7 @@ def bench_ingest(events: int, devices: int, window: int, reference_events: int |
         shutil.rmtree(root, ignore_errors=True)
     return {
         "benchmark": "ingest",
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "events": main["events"],
         "devices": devices,
         "window": window,

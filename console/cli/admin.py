@@ -10,7 +10,7 @@ import sys
 from console.config import ConfigError, example_site_text, load_site
 from console.domain.roles import Role
 from console.services.accounts import Accounts
-from console.services.audit import AuditLog, CREDENTIAL_SET
+from console.services.audit import CREDENTIAL_SET, AuditLog
 from console.services.credentials import CredentialStore
 from console.storage.store import Store
 
@@ -25,8 +25,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         print(f"{len(exc.errors)} error(s) in {args.file}", file=sys.stderr)
         return 1
-    print(f"{args.file}: OK — site {site.site.name!r}, {len(site.campuses)} campuses, {len(site.cameras)} cameras, "
-          f"{len(site.panels)} panels, {len(site.gates)} gates, {len(site.points)} points")
+    print(
+        f"{args.file}: OK — site {site.site.name!r}, {len(site.campuses)} campuses, "
+        f"{len(site.cameras)} cameras, "
+        f"{len(site.panels)} panels, {len(site.gates)} gates, {len(site.points)} points"
+    )
     return 0
 
 
@@ -75,8 +78,10 @@ def cmd_users(args: argparse.Namespace) -> int:
         accounts = Accounts(store, AuditLog(store))
         if args.users_command == "list":
             for user in accounts.list_users(None):
-                print(f"{user.username:<20} {user.role:<11} {'disabled' if user.disabled else 'active':<9} "
-                      f"{user.display_name}")
+                print(
+                    f"{user.username:<20} {user.role:<11} {'disabled' if user.disabled else 'active':<9} "
+                    f"{user.display_name}"
+                )
             return 0
         password = _secret(args.password_env, f"password for {args.username}: ")
         name = args.name or args.username
@@ -87,7 +92,9 @@ def cmd_users(args: argparse.Namespace) -> int:
         else:
             if not args.admin:
                 raise UsageError("users exist already: pass --admin NAME and --admin-password-env VAR")
-            session = accounts.login(args.admin, _secret(args.admin_password_env, f"password for {args.admin}: "))
+            session = accounts.login(
+                args.admin, _secret(args.admin_password_env, f"password for {args.admin}: ")
+            )
             accounts.create_user(session, args.username, name, Role(args.role), password)
             accounts.logout(session)
         print(f"user {args.username!r} ({args.role}) created")

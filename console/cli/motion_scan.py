@@ -41,8 +41,9 @@ def load_zone_file(path: Path) -> dict[str, Any]:
     return tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
 
 
-def scan(path: Path, fps: float = 5.0, zones: dict[str, Any] | None = None,
-         config: MotionConfig | None = None) -> Iterator[dict[str, Any]]:
+def scan(
+    path: Path, fps: float = 5.0, zones: dict[str, Any] | None = None, config: MotionConfig | None = None
+) -> Iterator[dict[str, Any]]:
     """One record per analysed frame: t, motion, score and boxes (the frame's own verdict)."""
     config = config or MotionConfig(fps=fps)
     detector: MotionDetector | None = None
@@ -54,8 +55,12 @@ def scan(path: Path, fps: float = 5.0, zones: dict[str, Any] | None = None,
                 zone_set = ZoneSet(parse_zones(zones), (gray.shape[1], gray.shape[0]))
                 detector.set_sensitivity(0, zone_set.sensitivity_map(detector.cells))
         result = detector.process(gray[None])[0]
-        row: dict[str, Any] = {"t": round(t, 4), "motion": result.motion, "score": round(result.score, 5),
-                               "boxes": [list(b) for b in result.boxes]}
+        row: dict[str, Any] = {
+            "t": round(t, 4),
+            "motion": result.motion,
+            "score": round(result.score, 5),
+            "boxes": [list(b) for b in result.boxes],
+        }
         if zone_set is not None:
             hits = [h for h in zone_set.evaluate(result.boxes) if h.motion]
             row["motion"] = bool(hits)
@@ -70,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="campus-console motion-scan", description=__doc__)
     p.add_argument("clip", type=Path, help="video file (anything FFmpeg decodes)")
     p.add_argument("--fps", type=float, default=5.0, help="analysed frames per second (default 5)")
-    p.add_argument("--zones", type=Path, help="zone file (TOML [[zone]] tables or JSON {\"zones\": [...]})")
+    p.add_argument("--zones", type=Path, help='zone file (TOML [[zone]] tables or JSON {"zones": [...]})')
     p.add_argument("--json", action="store_true", help="one JSON object per analysed frame")
     return p
 
@@ -86,8 +91,10 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(row), flush=False)
             else:
-                print(f"{row['t']:9.2f}s  {'MOTION' if row['motion'] else '-':6}  {row['score']:.4f}  "
-                      f"{row['boxes']}")
+                print(
+                    f"{row['t']:9.2f}s  {'MOTION' if row['motion'] else '-':6}  {row['score']:.4f}  "
+                    f"{row['boxes']}"
+                )
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:  # ZoneConfigError is a ValueError
         kind = "zone file" if isinstance(exc, ZoneConfigError | tomllib.TOMLDecodeError) else "clip"
         print(f"motion-scan: {kind}: {exc}", file=sys.stderr)

@@ -22,7 +22,8 @@ def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="campus-console",
-        description="Campus Console (校园安全监控台): the duty officers' console of a campus security centre.",
+        description="Campus Console (校园安全监控台): the duty officers' console of a campus security "
+        "centre.",
     )
     _globals(parser, suppress=False)
     parser.add_argument("--screenshot", type=Path, help="render the main window to this PNG and exit")
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = add("audit", "audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = audit_sub.add_parser("verify", help="recompute the hash chain; non-zero exit on the first broken row")
+    verify = audit_sub.add_parser(
+        "verify", help="recompute the hash chain; non-zero exit on the first broken row"
+    )
     _globals(verify, suppress=True)
     show = audit_sub.add_parser("show", help="print the audit log")
     _globals(show, suppress=True)
@@ -61,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cred = add("credentials", "named device credentials (kept in the OS keyring or an encrypted file)")
     cred_sub = cred.add_subparsers(dest="cred_command", metavar="ACTION", required=True)
-    cset = cred_sub.add_parser("set", help="store a credential (the secret is read from a prompt or --secret-env)")
+    cset = cred_sub.add_parser(
+        "set", help="store a credential (the secret is read from a prompt or --secret-env)"
+    )
     _globals(cset, suppress=True)
     cset.add_argument("name")
     cset.add_argument("--username", default="")
@@ -79,33 +84,49 @@ def build_parser() -> argparse.ArgumentParser:
     uadd.add_argument("username")
     uadd.add_argument("--role", choices=["admin", "supervisor", "operator", "viewer"], required=True)
     uadd.add_argument("--name", help="display name")
-    uadd.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    uadd.add_argument(
+        "--password-env", metavar="VAR", help="read the password from this environment variable"
+    )
     uadd.add_argument("--admin", help="acting administrator (not needed for the first user)")
     uadd.add_argument("--admin-password-env", metavar="VAR")
     ulist = users_sub.add_parser("list", help="list users")
     _globals(ulist, suppress=True)
 
-    scan = add("motion-scan", "decode a clip and print one JSON line per analysed frame (see motion-scan --help)")
+    scan = add(
+        "motion-scan", "decode a clip and print one JSON line per analysed frame (see motion-scan --help)"
+    )
     scan.add_argument("scan_args", nargs=argparse.REMAINDER, help="CLIP [--fps 5] [--zones FILE] --json")
 
     sim = add("simulate", "run a device simulator that speaks its protocol over real sockets")
     sim.add_argument("simulator", help="uitd (GB/T 26875.3 UITD), dc09 (SIA DC-09 transmitter)")
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="the simulator's own options (see NAME --help)")
+    sim.add_argument(
+        "sim_args", nargs=argparse.REMAINDER, help="the simulator's own options (see NAME --help)"
+    )
 
     bench = add("bench", "benchmarks (JSON out)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
-    bi = bench_sub.add_parser("ingest", help="durable events/s through the store, against one commit per event")
+    bi = bench_sub.add_parser(
+        "ingest", help="durable events/s through the store, against one commit per event"
+    )
     _globals(bi, suppress=True)
     bi.add_argument("--events", type=int, default=100_000)
     bi.add_argument("--devices", type=int, default=50, help="concurrent device sessions on the driver loop")
     bi.add_argument("--window", type=int, default=4, help="unacknowledged events each device keeps in flight")
-    bi.add_argument("--reference-events", type=int, default=None,
-                    help="events for the one-transaction-per-event reference (default: events/20)")
+    bi.add_argument(
+        "--reference-events",
+        type=int,
+        default=None,
+        help="events for the one-transaction-per-event reference (default: events/20)",
+    )
     bi.add_argument("--json", action="store_true")
-    bm = bench_sub.add_parser("motion", help="motion detector frames/s per core against the reference pipeline")
+    bm = bench_sub.add_parser(
+        "motion", help="motion detector frames/s per core against the reference pipeline"
+    )
     _globals(bm, suppress=True)
     bm.add_argument("motion_args", nargs=argparse.REMAINDER, help="--streams 16 --size 640x360 --json")
-    bf = bench_sub.add_parser("fire", help="GB/T 26875.3 flood: frames/s with durable ACK, wire→ACK, wire→screen")
+    bf = bench_sub.add_parser(
+        "fire", help="GB/T 26875.3 flood: frames/s with durable ACK, wire→ACK, wire→screen"
+    )
     _globals(bf, suppress=True)
     bf.add_argument("--frames", type=int, default=10_000)
     bf.add_argument("--fires", type=int, default=100, help="fire alarms among the frames")
@@ -113,6 +134,34 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--window", type=int, default=4, help="unacknowledged frames per UITD")
     bf.add_argument("--reference-frames", type=int, default=1000)
     bf.add_argument("--json", action="store_true")
+    bw = bench_sub.add_parser(
+        "wall",
+        help="live wall: decoded/displayed fps per camera, GUI stall, CPU, RSS, against bare PyAV decoding",
+        description="Streams from the site (--config SITE) or a file of URLs (--urls-file), or test streams "
+        "served by the gst-rtsp-server peer (--serve-test-streams N).",
+    )
+    _globals(bw, suppress=True)
+    bw.add_argument("--urls-file", type=Path, help="one stream URL per line")
+    bw.add_argument(
+        "--serve-test-streams",
+        type=int,
+        metavar="N",
+        help="start the gst-rtsp-server test peer with N H.264 test patterns and show those",
+    )
+    bw.add_argument("--size", default="640x360", help="test stream size (with --serve-test-streams)")
+    bw.add_argument("--fps", type=int, default=25, help="test stream frame rate (with --serve-test-streams)")
+    bw.add_argument(
+        "--layout", type=int, default=16, help="tiles on the wall (1, 4, 6, 8, 9, 16, 25, 36, 64)"
+    )
+    bw.add_argument("--seconds", type=float, default=30.0)
+    bw.add_argument(
+        "--reference-seconds",
+        type=float,
+        default=None,
+        help="how long the bare-decoding reference runs (default: min(seconds, 10))",
+    )
+    bw.add_argument("--window-size", default="1920x1080", help="wall window size in pixels")
+    bw.add_argument("--json", action="store_true")
     return parser
 
 

@@ -20,14 +20,19 @@ def parse_time(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"not an ISO time: {text!r} (e.g. 2026-11-22T08:00 or 2026-11-22T08:00+08:00)") from None
+        raise UsageError(
+            f"not an ISO time: {text!r} (e.g. 2026-11-22T08:00 or 2026-11-22T08:00+08:00)"
+        ) from None
     # A time without an offset means the workstation's local time, as an officer would type it.
     return moment if moment.tzinfo else moment.astimezone()
 
 
 def cmd_events(args: argparse.Namespace) -> int:
     flt = queries.EventFilter(
-        since=parse_time(args.since), until=parse_time(args.until), kind=args.kind, source=args.source,
+        since=parse_time(args.since),
+        until=parse_time(args.until),
+        kind=args.kind,
+        source=args.source,
         limit=args.limit,
     )
     conn = open_reader(data_dir(args) / DB_NAME)
@@ -38,8 +43,10 @@ def cmd_events(args: argparse.Namespace) -> int:
             else:
                 local = datetime.fromisoformat(event["time"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")
                 point = event["point"] or "-"
-                print(f"{event['id']:>8} {local} {event['priority']:<11} {event['kind']:<18} "
-                      f"{event['source']:<16} {point:<16} {event['summary']}")
+                print(
+                    f"{event['id']:>8} {local} {event['priority']:<11} {event['kind']:<18} "
+                    f"{event['source']:<16} {point:<16} {event['summary']}"
+                )
     finally:
         conn.close()
     return 0
@@ -53,11 +60,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
             if report.ok:
                 print(f"audit chain intact: {report.rows_checked} rows verified")
                 return 0
-            print(f"audit chain BROKEN at row {report.first_bad_id}: {report.reason} "
-                  f"({report.rows_checked} rows checked)", file=sys.stderr)
+            print(
+                f"audit chain BROKEN at row {report.first_bad_id}: {report.reason} "
+                f"({report.rows_checked} rows checked)",
+                file=sys.stderr,
+            )
             return 1
-        for r in rows(conn, "SELECT id, time, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ?",
-                      (args.limit,)):
+        for r in rows(
+            conn,
+            "SELECT id, time, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ?",
+            (args.limit,),
+        ):
             print(json.dumps(r, ensure_ascii=False))
         return 0
     finally:

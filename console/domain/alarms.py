@@ -32,8 +32,14 @@ class Disposition(enum.StrEnum):
 
 
 _TRANSITIONS: dict[AlarmStatus, dict[AlarmAction, AlarmStatus]] = {
-    AlarmStatus.NEW: {AlarmAction.ACKNOWLEDGE: AlarmStatus.ACKNOWLEDGED, AlarmAction.START: AlarmStatus.IN_PROGRESS},
-    AlarmStatus.ACKNOWLEDGED: {AlarmAction.START: AlarmStatus.IN_PROGRESS, AlarmAction.CLOSE: AlarmStatus.CLOSED},
+    AlarmStatus.NEW: {
+        AlarmAction.ACKNOWLEDGE: AlarmStatus.ACKNOWLEDGED,
+        AlarmAction.START: AlarmStatus.IN_PROGRESS,
+    },
+    AlarmStatus.ACKNOWLEDGED: {
+        AlarmAction.START: AlarmStatus.IN_PROGRESS,
+        AlarmAction.CLOSE: AlarmStatus.CLOSED,
+    },
     AlarmStatus.IN_PROGRESS: {AlarmAction.CLOSE: AlarmStatus.CLOSED},
     AlarmStatus.CLOSED: {},
 }

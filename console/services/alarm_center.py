@@ -97,11 +97,17 @@ class AlarmCenter:
 
         def job(tx: Tx) -> Alarm:
             current = self._current(alarm_id)
-            updated, record = am.apply_action(current, action, session.username, self._clock(), note, disposition)
+            updated, record = am.apply_action(
+                current, action, session.username, self._clock(), note, disposition
+            )
             alarm_rows.update(tx.conn, updated)
             alarm_rows.insert_action(tx.conn, record)
-            detail = {"note": note, "disposition": str(disposition) if disposition else None,
-                      "from": str(record.from_status), "to": str(record.to_status)}
+            detail = {
+                "note": note,
+                "disposition": str(disposition) if disposition else None,
+                "from": str(record.from_status),
+                "to": str(record.to_status),
+            }
             audit.append_audit(tx, session.username, str(action), f"alarm:{alarm_id}", detail)
             self._store_state(updated)
             tx.emit(AlarmChanged(updated, str(action), record))
@@ -150,10 +156,21 @@ class AlarmCenter:
             return
         link = self._linkage.target(event.source, event.point)
         draft = Alarm(
-            id=0, key=key, source=event.source, point=event.point, kind=event.kind, priority=event.priority,
-            summary=event.summary, status=AlarmStatus.NEW, count=1, first_time=event.received_time,
-            last_time=event.received_time, first_event=event_id, last_event=event_id,
-            cameras=link.cameras, location=link.location,
+            id=0,
+            key=key,
+            source=event.source,
+            point=event.point,
+            kind=event.kind,
+            priority=event.priority,
+            summary=event.summary,
+            status=AlarmStatus.NEW,
+            count=1,
+            first_time=event.received_time,
+            last_time=event.received_time,
+            first_event=event_id,
+            last_event=event_id,
+            cameras=link.cameras,
+            location=link.location,
         )
         alarm = replace(draft, id=alarm_rows.insert(tx.conn, draft))
         self._store_state(alarm)
@@ -194,5 +211,7 @@ def _cleared_by(alarm: Alarm, event: DeviceEvent) -> bool:
         return alarm.priority in _RESET_CLEARS
     if event.kind == "fire.normal":
         # A point back to normal ends its fault, supervisory or disabled state; a fire waits for reset.
-        return alarm.point == event.point and alarm.kind.startswith("fire.") and alarm.priority in _NORMAL_CLEARS
+        return (
+            alarm.point == event.point and alarm.kind.startswith("fire.") and alarm.priority in _NORMAL_CLEARS
+        )
     return alarm.kind == event.kind and alarm.point == event.point

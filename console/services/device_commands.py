@@ -26,14 +26,16 @@ COMMAND_PERMISSION: dict[str, Permission] = {
 class DeviceCommands:
     """``call(device_id, name, args)`` is the driver host's thread-safe command entry."""
 
-    def __init__(self, call: Callable[[str, str, Mapping[str, Any]], Future[Any]], accounts: Accounts,
-                 audit: AuditLog) -> None:
+    def __init__(
+        self, call: Callable[[str, str, Mapping[str, Any]], Future[Any]], accounts: Accounts, audit: AuditLog
+    ) -> None:
         self._call = call
         self._accounts = accounts
         self._audit = audit
 
-    def send(self, session: Session, device_id: str, name: str, args: Mapping[str, Any] | None = None
-             ) -> Future[Any]:
+    def send(
+        self, session: Session, device_id: str, name: str, args: Mapping[str, Any] | None = None
+    ) -> Future[Any]:
         """Check the role (raises PermissionDenied), audit the request, send it; audit the outcome too."""
         permission = COMMAND_PERMISSION.get(name)
         if permission is None:

@@ -42,7 +42,8 @@ class DeviceRegistry:
         def job(tx: Tx) -> None:
             tx.conn.executemany(
                 "INSERT INTO devices (id, name, kind, campus) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE "
-                "SET name=excluded.name, kind=excluded.kind, campus=excluded.campus, health='unknown', reason=''",
+                "SET name=excluded.name, kind=excluded.kind, campus=excluded.campus, "
+                "health='unknown', reason=''",
                 [(d.id, d.name, d.kind, d.campus) for d in devices],
             )
 
@@ -92,7 +93,8 @@ class DeviceRegistry:
             kind="device.offline",
             state=state,
             priority=Priority.TECHNICAL,
-            summary=f"{device.name} {verb}" + (f"：{reason}" if reason and state is EventState.ACTIVE else ""),
+            summary=f"{device.name} {verb}"
+            + (f"：{reason}" if reason and state is EventState.ACTIVE else ""),
             received_time=now,
             payload={"reason": reason},
         )

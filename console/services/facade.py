@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.bus import Bus
@@ -37,3 +38,5 @@ class ConsoleServices:
     commands: DeviceCommands | None = None
     # Live video: frame slots, stream states and view requests; None when the engine runs without video.
     video: VideoFacade | None = None
+    # The data directory (snapshots go to its snapshots/ folder); None in views built without an engine.
+    data_dir: Path | None = None

@@ -57,13 +57,21 @@ class IngestResult:
 
 
 class _Job:
-    __slots__ = ("fn", "future", "event", "enqueued")
+    """A function to run, or events to insert: one (``event``) or several with one future (``events``)."""
 
-    def __init__(self, fn: Callable[[Tx], Any] | None, event: DeviceEvent | None) -> None:
+    __slots__ = ("fn", "future", "event", "events", "enqueued")
+
+    def __init__(self, fn: Callable[[Tx], Any] | None, event: DeviceEvent | None,
+                 events: list[DeviceEvent] | None = None) -> None:
         self.fn = fn
         self.event = event
+        self.events = events
         self.future: Future[Any] = Future()
         self.enqueued = time.perf_counter()
+
+    @property
+    def stores_events(self) -> bool:
+        return self.fn is None
 
 
 _STOP = object()
@@ -207,6 +215,13 @@ class Store:
         self._put(job)
         return job.future
 
+    def ingest_many(self, events: list[DeviceEvent]) -> Future[list[IngestResult]]:
+        """Queue several events as one job (one future, one wake-up for the caller); the future
+        resolves with their results in order after the commit that made all of them durable."""
+        job = _Job(None, None, list(events))
+        self._put(job)
+        return job.future
+
     def submit(self, fn: Callable[[Tx], T]) -> Future[T]:
         """Run ``fn`` in the writer thread inside a transaction; resolves after the commit.
 
@@ -257,7 +272,7 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             fresh: list[tuple[int, DeviceEvent]] = []
             for run in _runs(batch):
-                if run[0].event is not None:
+                if run[0].stores_events:
                     outcomes.extend(_insert_events(conn, run, fresh))
                 else:
                     outcomes.extend(self._run_job(tx, job) for job in run)
@@ -322,7 +337,7 @@ def _runs(batch: list[_Job]) -> Iterator[list[_Job]]:
     """Consecutive event jobs form one run (one executemany); other jobs keep their order."""
     run: list[_Job] = []
     for job in batch:
-        if run and (job.event is None) != (run[0].event is None):
+        if run and job.stores_events != run[0].stores_events:
             yield run
             run = []
         run.append(job)
@@ -335,7 +350,12 @@ def _insert_events(
 ) -> list[tuple[_Job, Any, None]]:
     """Insert a run of events with one executemany. When some were retransmissions (their dedup_key
     is stored already), redo the run row by row so each gets the stored event's id back."""
-    events = [job.event for job in run if job.event is not None]
+    events: list[DeviceEvent] = []
+    for job in run:
+        if job.events is not None:
+            events.extend(job.events)
+        elif job.event is not None:
+            events.append(job.event)
     conn.execute("SAVEPOINT events")
     before = conn.total_changes
     conn.executemany(_INSERT_EVENT, [event_row(e) for e in events])
@@ -344,10 +364,21 @@ def _insert_events(
         # Rowids of a table without AUTOINCREMENT grow by one per insert inside our transaction.
         first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - len(events) + 1
         fresh.extend((first + i, e) for i, e in enumerate(events))
-        return [(job, IngestResult(first + i, False), None) for i, job in enumerate(run)]
-    conn.execute("ROLLBACK TO events")
-    conn.execute("RELEASE events")
-    return [(job, _insert_one(conn, e, fresh), None) for job, e in zip(run, events, strict=True)]
+        results = [IngestResult(first + i, False) for i in range(len(events))]
+    else:
+        conn.execute("ROLLBACK TO events")
+        conn.execute("RELEASE events")
+        results = [_insert_one(conn, e, fresh) for e in events]
+    outcomes: list[tuple[_Job, Any, None]] = []
+    at = 0
+    for job in run:
+        if job.events is not None:
+            outcomes.append((job, results[at : at + len(job.events)], None))
+            at += len(job.events)
+        elif job.event is not None:
+            outcomes.append((job, results[at], None))
+            at += 1
+    return outcomes
 
 
 def _insert_one(conn: sqlite3.Connection, event: DeviceEvent, fresh: list[tuple[int, DeviceEvent]]) -> IngestResult:

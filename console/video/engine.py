@@ -12,6 +12,8 @@ from console.config import Camera
 from drivers.base import HealthState
 
 from .facade import VideoFacade
+from .motion_worker import MotionWorker
+from .motion_zones import Zone
 from .slot import FrameSlot
 from .source import Credential, StreamSource, resolve
 from .status import StreamState, StreamStatus
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 SecretLookup = Callable[[str], Credential | None]  # credential name → (user name, secret)
 HealthCallback = Callable[[str, HealthState, str], None]  # DeviceRegistry.set_health
 StatusCallback = Callable[[str, StreamStatus], None]
+ZoneSaver = Callable[[str, Sequence[Zone], str], None]  # (camera id, zones, actor): validate, store, audit
 
 # Until a sub stream has told us its size, assume the common one: a wider tile wants the main stream.
 _DEFAULT_SUB_SIZE = (640, 360)
@@ -75,12 +78,20 @@ class VideoEngine:
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="video-watchdog", daemon=True)
         self._started = False
+        self.motion: MotionWorker | None = None  # batched motion analysis, when a camera asks for it
+        self.save_zones: ZoneSaver | None = None
+
+    def attach_motion(self, worker: MotionWorker, save_zones: ZoneSaver | None = None) -> None:
+        """Run ``worker`` (reading this engine's analysis slots) with the stream workers."""
+        self.motion, self.save_zones = worker, save_zones
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         for worker in self.workers.values():
             worker.start()
         self._watchdog.start()
+        if self.motion is not None:
+            self.motion.start()
         self._started = True
         log.info("video engine started: %d camera streams", len(self.workers))
 
@@ -88,6 +99,8 @@ class VideoEngine:
         if not self._started:
             return
         self._started = False
+        if self.motion is not None:
+            self.motion.stop()  # first: it reads the workers' slots and ends open motion events
         # Signal everyone first, then join: workers blocked in FFmpeg time out in parallel, not in turn.
         self._stop.set()
         for worker in self.workers.values():

@@ -86,8 +86,12 @@ class ScriptedDriver:
             point = _pick(points, step.point_index)
             await ctx.ingest(
                 DeviceEvent(
-                    source=ctx.device.id, kind=step.kind, state=step.state, priority=step.priority,
-                    summary=f"{ctx.device.name} {step.summary}", point=point,
+                    source=ctx.device.id,
+                    kind=step.kind,
+                    state=step.state,
+                    priority=step.priority,
+                    summary=f"{ctx.device.name} {step.summary}",
+                    point=point,
                     payload={"script": self.settings.scenario, "cycle": self.cycles},
                 )
             )
@@ -120,16 +124,35 @@ class ScriptedDriver:
         arrow = "进" if direction == "in" else "出"
         if denied:
             return DeviceEvent(
-                source=ctx.device.id, kind="gate.denied", state=EventState.ACTIVE, priority=Priority.SECURITY,
-                summary=f"{ctx.device.name} 禁止名单卡 拒绝通行 {arrow}", point=point,
-                payload={"direction": direction, "card": card, "method": "card", "result": "denied",
-                         "reason": "deny list"},
+                source=ctx.device.id,
+                kind="gate.denied",
+                state=EventState.ACTIVE,
+                priority=Priority.SECURITY,
+                summary=f"{ctx.device.name} 禁止名单卡 拒绝通行 {arrow}",
+                point=point,
+                payload={
+                    "direction": direction,
+                    "card": card,
+                    "method": "card",
+                    "result": "denied",
+                    "reason": "deny list",
+                },
             )
         name = self._rng.choice(_NAMES)
         return DeviceEvent(
-            source=ctx.device.id, kind="gate.pass", state=EventState.INFO, priority=Priority.INFO,
-            summary=f"{ctx.device.name} 刷卡通行 {arrow}", point=point,
-            payload={"direction": direction, "card": card, "name": name, "method": "card", "result": "granted"},
+            source=ctx.device.id,
+            kind="gate.pass",
+            state=EventState.INFO,
+            priority=Priority.INFO,
+            summary=f"{ctx.device.name} 刷卡通行 {arrow}",
+            point=point,
+            payload={
+                "direction": direction,
+                "card": card,
+                "name": name,
+                "method": "card",
+                "result": "granted",
+            },
         )
 
 

@@ -52,9 +52,22 @@ def test_acked_frames_survive_sigkill(tmp_path: Path) -> None:
     site = tmp_path / "site.toml"
     site.write_text(SITE.format(port=port), encoding="utf-8")
     data = tmp_path / "data"
-    console = subprocess.Popen([sys.executable, "-m", "console", "run", "--headless", "--config", str(site),
-                                "--data-dir", str(data)], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    console = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "run",
+            "--headless",
+            "--config",
+            str(site),
+            "--data-dir",
+            str(data),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sock = connect(port, time.monotonic() + 30)
     reader = FrameReader()
     acked: set[str] = set()

@@ -16,8 +16,16 @@ def main() -> None:
     i = 0
     while True:  # runs until the parent kills it with SIGKILL
         key = f"k{i}"
-        event = DeviceEvent(source="uitd-1", kind="fire.alarm", state=EventState.ACTIVE, priority=Priority.FIRE,
-                            summary="fire", point=f"p{i % 7}", raw=bytes([i % 256]) * 8, dedup_key=key)
+        event = DeviceEvent(
+            source="uitd-1",
+            kind="fire.alarm",
+            state=EventState.ACTIVE,
+            priority=Priority.FIRE,
+            summary="fire",
+            point=f"p{i % 7}",
+            raw=bytes([i % 256]) * 8,
+            dedup_key=key,
+        )
         pending.append((key, store.ingest(event)))
         i += 1
         if len(pending) >= 32:

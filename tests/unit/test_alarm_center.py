@@ -38,9 +38,16 @@ class World:
         self.operator = self.accounts.login("li", "operator-pw")
         self.viewer = self.accounts.login("guest", "viewer-pass")
 
-    def raise_event(self, kind: str = "fire.alarm", point: str | None = "smoke-412",
-                    state: EventState = EventState.ACTIVE, priority: Priority = Priority.FIRE) -> int:
-        event = DeviceEvent(source="fas-1", kind=kind, state=state, priority=priority, summary=kind, point=point)
+    def raise_event(
+        self,
+        kind: str = "fire.alarm",
+        point: str | None = "smoke-412",
+        state: EventState = EventState.ACTIVE,
+        priority: Priority = Priority.FIRE,
+    ) -> int:
+        event = DeviceEvent(
+            source="fas-1", kind=kind, state=state, priority=priority, summary=kind, point=point
+        )
         return self.store.ingest(event).result(5).event_id
 
 
@@ -66,11 +73,14 @@ def test_officer_flow_is_audited_and_fire_needs_reset(world: World) -> None:
     world.alarms.act(world.operator, alarm.id, AlarmAction.ACKNOWLEDGE).result(5)
     world.alarms.act(world.operator, alarm.id, AlarmAction.START, note="赶往现场").result(5)
     with pytest.raises(AlarmTransitionError, match="reset"):
-        world.alarms.act(world.operator, alarm.id, AlarmAction.CLOSE, disposition=Disposition.FALSE_ALARM).result(5)
+        world.alarms.act(
+            world.operator, alarm.id, AlarmAction.CLOSE, disposition=Disposition.FALSE_ALARM
+        ).result(5)
     world.raise_event(kind="fire.reset", point=None, state=EventState.CLEARED)
     assert world.alarms.get(alarm.id).cleared  # type: ignore[union-attr]
-    closed = world.alarms.act(world.operator, alarm.id, AlarmAction.CLOSE, "烟雾来自做饭",
-                              Disposition.FALSE_ALARM).result(5)
+    closed = world.alarms.act(
+        world.operator, alarm.id, AlarmAction.CLOSE, "烟雾来自做饭", Disposition.FALSE_ALARM
+    ).result(5)
     assert closed.status is AlarmStatus.CLOSED and world.alarms.open_alarms() == []
     conn = world.store.reader()
     actions = [r[0] for r in conn.execute("SELECT action FROM audit WHERE actor = 'li' ORDER BY id")]
@@ -88,8 +98,12 @@ def test_viewer_cannot_acknowledge_and_refusal_is_audited(world: World) -> None:
         world.alarms.act(world.viewer, alarm.id, AlarmAction.ACKNOWLEDGE)
     assert world.alarms.get(alarm.id).status is AlarmStatus.NEW  # type: ignore[union-attr]
     conn = world.store.reader()
-    assert conn.execute("SELECT count(*) FROM audit WHERE action = 'permission_denied' AND actor = 'guest'"
-                        ).fetchone()[0] == 1
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM audit WHERE action = 'permission_denied' AND actor = 'guest'"
+        ).fetchone()[0]
+        == 1
+    )
     conn.close()
 
 
@@ -130,8 +144,14 @@ def test_open_alarms_survive_restart(data_dir: Path, fast_hasher: PasswordHasher
         center.load()
         (alarm,) = center.open_alarms()
         assert alarm.kind == "fire.alarm"
-        ev = DeviceEvent(source="fas-1", kind="fire.alarm", state=EventState.ACTIVE, priority=Priority.FIRE,
-                         summary="again", point="smoke-412")
+        ev = DeviceEvent(
+            source="fas-1",
+            kind="fire.alarm",
+            state=EventState.ACTIVE,
+            priority=Priority.FIRE,
+            summary="again",
+            point="smoke-412",
+        )
         store.ingest(ev).result(5)
         assert center.get(alarm.id).count == 2  # type: ignore[union-attr]
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,13 +13,24 @@ from console.domain.alarms import Alarm, AlarmAction, AlarmStatus, Disposition
 from console.domain.sound import Sound, sound_to_play
 from drivers.base import Priority
 
-T0 = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def make(priority: Priority = Priority.FAULT, **kw: object) -> Alarm:
     base = dict(
-        id=1, key="p|x|fire.fault", source="p", point="x", kind="fire.fault", priority=priority,
-        summary="s", status=AlarmStatus.NEW, count=1, first_time=T0, last_time=T0, first_event=1, last_event=1,
+        id=1,
+        key="p|x|fire.fault",
+        source="p",
+        point="x",
+        kind="fire.fault",
+        priority=priority,
+        summary="s",
+        status=AlarmStatus.NEW,
+        count=1,
+        first_time=T0,
+        last_time=T0,
+        first_event=1,
+        last_event=1,
     )
     base.update(kw)
     return Alarm(**base)  # type: ignore[arg-type]
@@ -31,7 +42,9 @@ def test_happy_path_records_who_and_when() -> None:
     assert a.status is AlarmStatus.ACKNOWLEDGED and rec.actor == "li" and rec.from_status is AlarmStatus.NEW
     a, rec = am.apply_action(a, AlarmAction.START, "li", T0 + timedelta(seconds=9), note="walking over")
     assert a.status is AlarmStatus.IN_PROGRESS and rec.note == "walking over"
-    a, rec = am.apply_action(a, AlarmAction.CLOSE, "wang", T0 + timedelta(seconds=60), "ok", Disposition.FAULT)
+    a, rec = am.apply_action(
+        a, AlarmAction.CLOSE, "wang", T0 + timedelta(seconds=60), "ok", Disposition.FAULT
+    )
     assert a.status is AlarmStatus.CLOSED and a.disposition is Disposition.FAULT and rec.actor == "wang"
 
 
@@ -59,7 +72,9 @@ def test_sort_fire_first_then_newest() -> None:
     fault_new = make(Priority.FAULT, id=1, last_time=T0 + timedelta(seconds=9))
     fire_old = make(Priority.FIRE, id=2, last_time=T0)
     security = make(Priority.SECURITY, id=3, last_time=T0 + timedelta(seconds=20))
-    fire_new = make(Priority.FIRE, id=4, first_time=T0 + timedelta(seconds=5), last_time=T0 + timedelta(seconds=5))
+    fire_new = make(
+        Priority.FIRE, id=4, first_time=T0 + timedelta(seconds=5), last_time=T0 + timedelta(seconds=5)
+    )
     ordered = sorted([fault_new, fire_old, security, fire_new], key=am.sort_key)
     assert [a.id for a in ordered] == [4, 2, 1, 3]
     assert am.first_fire(ordered).id == 2  # type: ignore[union-attr]
@@ -89,7 +104,9 @@ actions = st.lists(
 
 
 @given(st.sampled_from(list(Priority)[:-1]), actions)
-def test_random_sequences_keep_invariants(priority: Priority, steps: list[tuple[object, object, str]]) -> None:
+def test_random_sequences_keep_invariants(
+    priority: Priority, steps: list[tuple[object, object, str]]
+) -> None:
     a = make(priority)
     history = [a.status]
     for i, (action, disposition, note) in enumerate(steps):

@@ -25,8 +25,15 @@ class Flaky:
     async def run(self, ctx: Any) -> None:
         self.runs += 1
         ctx.set_health(HealthState.ONLINE, "up")
-        await ctx.ingest(DeviceEvent(source=ctx.device.id, kind="x.test", state=EventState.INFO,
-                                     priority=Priority.INFO, summary=f"run {self.runs}"))
+        await ctx.ingest(
+            DeviceEvent(
+                source=ctx.device.id,
+                kind="x.test",
+                state=EventState.INFO,
+                priority=Priority.INFO,
+                summary=f"run {self.runs}",
+            )
+        )
         raise ConnectionError("device went away")
 
     async def command(self, name: str, args: Mapping[str, Any]) -> Any:
@@ -55,8 +62,13 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
 def test_failing_driver_is_degraded_restarted_and_others_unaffected(data_dir: Path) -> None:
     health: list[tuple[str, HealthState, str]] = []
     with Store(data_dir) as store:
-        host = DriverHost(store.ingest, lambda d, s, r: health.append((d, s, r)),
-                          backoff=Backoff(initial=0.05, maximum=0.2), on_batch=store.add_batch_listener, seed=3)
+        host = DriverHost(
+            store.ingest,
+            lambda d, s, r: health.append((d, s, r)),
+            backoff=Backoff(initial=0.05, maximum=0.2),
+            on_batch=store.add_batch_listener,
+            seed=3,
+        )
         flaky, steady = Flaky(), Steady()
         host.add(DeviceInfo("flaky", "Flaky", "gate"), flaky)
         host.add(DeviceInfo("steady", "Steady", "panel"), steady)

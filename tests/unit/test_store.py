@@ -18,8 +18,16 @@ from drivers.base import DeviceEvent, EventState, Priority
 
 
 def ev(i: int, key: str | None = None) -> DeviceEvent:
-    return DeviceEvent(source="gate-1", kind="gate.pass", state=EventState.INFO, priority=Priority.INFO,
-                       summary=f"pass {i}", point="door-1", raw=b"\x00\xff" + bytes([i % 256]), dedup_key=key)
+    return DeviceEvent(
+        source="gate-1",
+        kind="gate.pass",
+        state=EventState.INFO,
+        priority=Priority.INFO,
+        summary=f"pass {i}",
+        point="door-1",
+        raw=b"\x00\xff" + bytes([i % 256]),
+        dedup_key=key,
+    )
 
 
 def test_group_commit_batches_many_events_per_transaction(data_dir: Path) -> None:
@@ -39,7 +47,11 @@ def test_future_resolves_only_after_commit(data_dir: Path) -> None:
 
         def check(fut: Future) -> None:  # runs right after the commit: a second connection must see it
             conn = sqlite3.connect(data_dir / DB_NAME)
-            seen.append(conn.execute("SELECT count(*) FROM events WHERE id = ?", (fut.result().event_id,)).fetchone()[0])
+            seen.append(
+                conn.execute("SELECT count(*) FROM events WHERE id = ?", (fut.result().event_id,)).fetchone()[
+                    0
+                ]
+            )
             conn.close()
 
         store.ingest(ev(1)).add_done_callback(check)
@@ -70,7 +82,10 @@ def test_failing_job_rolls_back_alone(data_dir: Path) -> None:
         with pytest.raises(ValueError):
             f_bad.result(5)
         assert f_ok.result(5).event_id == 1
-        assert store.submit(lambda tx: tx.conn.execute("SELECT count(*) FROM settings").fetchone()[0]).result(5) == 0
+        assert (
+            store.submit(lambda tx: tx.conn.execute("SELECT count(*) FROM settings").fetchone()[0]).result(5)
+            == 0
+        )
 
 
 def test_concurrent_producers(data_dir: Path) -> None:
@@ -92,7 +107,8 @@ def test_concurrent_producers(data_dir: Path) -> None:
 def test_sigkill_loses_no_acknowledged_event(data_dir: Path) -> None:
     child = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("ingest_child.py")), str(data_dir)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     acked: list[str] = []
     assert child.stdout is not None

@@ -105,14 +105,24 @@ def _place(record: Record) -> str:
     return "用户信息传输装置"
 
 
+# Rules per (flag type, status value): the same few status words repeat all day.
+_RULES_BY_FLAGS: dict[tuple[type, int], list[Rule]] = {}
+
+
+def _rules_for(flags: Any, table: Mapping[str, Rule], default: list[Rule]) -> list[Rule]:
+    key = (type(flags), int(flags))
+    rules = _RULES_BY_FLAGS.get(key)
+    if rules is None:
+        names = set(flag_names(flags))
+        rules = _RULES_BY_FLAGS[key] = [rule for flag, rule in table.items() if flag in names] or default
+    return rules
+
+
 def _rules(record: Record) -> list[Rule]:
     if isinstance(record, SystemState | ComponentState | UitdState):
-        names = set(flag_names(record.status))
-        rules = [rule for flag, rule in STATUS_RULES.items() if flag in names]
-        return rules or [NORMAL_RULE]
+        return _rules_for(record.status, STATUS_RULES, [NORMAL_RULE])
     if isinstance(record, OperatorInfo | UitdOperation):
-        names = set(flag_names(record.flags))
-        return [rule for flag, rule in OPERATION_RULES.items() if flag in names]
+        return _rules_for(record.flags, OPERATION_RULES, [])
     if isinstance(record, ComponentAnalog):
         return [ANALOG_RULE]
     return []  # versions, configuration and clocks answer queries; they are not events
@@ -144,9 +154,10 @@ def _details(record: Record) -> dict[str, Any]:
     if flags is None:
         flags = getattr(record, "flags", None)
     if flags is not None:
+        names = flag_names(flags)
         details["bits"] = int(flags)
-        details["flags"] = flag_names(flags)
-        details["flag_labels"] = [FLAG_LABELS[n] for n in flag_names(flags)]
+        details["flags"] = names
+        details["flag_labels"] = [FLAG_LABELS[n] for n in names]
     return details
 
 
@@ -186,6 +197,7 @@ def map_decoded(
     uitd = address_hex(frame.source)
     identity = source or f"gb26875:{uitd}"
     raw = frame.raw or encode_frame(frame)
+    points = points or {}
     events: list[DeviceEvent] = []
     for index, record in enumerate(decoded.records):
         rules = _rules(record)
@@ -208,7 +220,7 @@ def map_decoded(
             }
             events.append(DeviceEvent(
                 source=identity, kind=rule.kind, state=rule.state, priority=rule.priority,
-                summary=f"{_label(rule, record)}：{place}", point=(points or {}).get(address, address),
+                summary=f"{_label(rule, record)}：{place}", point=points.get(address, address),
                 device_time=device_time, received_time=received_time, raw=raw, payload=payload,
                 dedup_key=dedup_key(identity, frame, decoded.type_code, obj, rule.condition, time_valid),
             ))

@@ -1,0 +1,370 @@
+"""`campus-console bench wall`: the live wall under load, against bare PyAV decoding of the same streams.
+
+The wall run is the real thing: a VideoEngine (one worker per camera) feeding a CameraWall through its one
+display timer, in this process. It reports per camera the frames decoded and painted per second (counted
+from the moment every camera had shown its first frame, so connecting is not averaged in), the frames
+dropped by the latest-frame slot, and reconnects; the GUI event loop's stall (a 10 ms timer measuring its own
+lateness); process CPU in cores; RSS. Then, in the same process, the reference: each stream decoded by bare
+PyAV on one thread per stream with the same decoder settings, nothing converted or shown.
+
+``--serve-test-streams N`` starts the project's gst-rtsp-server test peer (rtsp_test_server.py under the
+system Python) with N moving H.264 test patterns, so the benchmark runs without cameras. Its encoders run
+in that separate process: they load the machine but are not in ``cpu_cores``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SERVER_SCRIPT = Path(__file__).resolve().parent / "rtsp_test_server.py"
+STALL_INTERVAL_MS = 10
+_WARMUP_LIMIT_S = 20.0  # cameras without a first frame by then are measured from the window's start anyway
+
+
+# -- test streams ------------------------------------------------------------------------------------------
+class TestStreams:
+    """The gst-rtsp-server peer in its own process group; ``urls`` once started. A context manager."""
+
+    def __init__(self, count: int, size: tuple[int, int], fps: int) -> None:
+        self.count, self.size, self.fps = count, size, fps
+        self.proc: subprocess.Popen[str] | None = None
+        self.urls: list[str] = []
+
+    def __enter__(self) -> TestStreams:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 20.0) -> None:
+        w, h = self.size
+        args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", "0"]
+        for i in range(1, self.count + 1):
+            args += ["--mount", f"/cam{i}={w}x{h}@{self.fps}"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True, env={**os.environ, "GST_DEBUG": "0"})
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline()
+                if line.startswith("READY"):
+                    port = int(line.split()[1])
+                    self.urls = [f"rtsp://127.0.0.1:{port}/cam{i}" for i in range(1, self.count + 1)]
+                    return
+                if not line and self.proc.poll() is not None:
+                    break
+        err = self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else ""
+        self.stop()
+        raise RuntimeError(
+            "the RTSP test server did not start (it needs /usr/bin/python3 with python3-gi, "
+            f"gir1.2-gst-rtsp-server-1.0 and gstreamer1.0-plugins-ugly): {err[-400:]}"
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(5)
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    stream.close()
+        self.proc = None
+
+
+# -- measuring helpers -------------------------------------------------------------------------------------
+def rss_mb() -> float:
+    """Resident set size of this process now, in MiB (Linux /proc; the peak from getrusage elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of every thread of this process."""
+    t = os.times()
+    return t.user + t.system
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    if not samples:
+        return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return {"p50": round(statistics.median(ordered), 2), "p99": round(p99, 2), "max": round(ordered[-1], 2)}
+
+
+@dataclass
+class _Counts:
+    decoded: int = 0
+    displayed: int = 0
+    dropped: int = 0
+    reconnects: int = 0
+
+
+@dataclass
+class _CameraRun:
+    url: str
+    camera_id: str
+    start: _Counts = field(default_factory=_Counts)
+    end: _Counts = field(default_factory=_Counts)
+
+
+# -- the wall ----------------------------------------------------------------------------------------------
+def cameras_for_urls(urls: Sequence[str]) -> list[Any]:
+    from console.config import Camera
+
+    return [Camera(id=f"bench-{i + 1}", name=f"bench {i + 1}", campus="bench", main_url=url)
+            for i, url in enumerate(urls)]
+
+
+def run_wall(
+    cameras: Sequence[Any],
+    layout: int,
+    seconds: float,
+    window_size: tuple[int, int] = (1920, 1080),
+    *,
+    base_dir: Path | None = None,
+    secret_lookup: Callable[[str], tuple[str, str] | None] | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> dict[str, Any]:
+    """Show ``cameras`` on a wall of ``layout`` tiles for ``seconds``; the wall half of the result."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from console.bus import Bus
+    from console.video.engine import VideoEngine
+    from widgets.bridge import Bridge
+    from widgets.camera_wall import CameraWall
+
+    app = QApplication.instance() or QApplication([])
+    engine = VideoEngine(cameras, secret_lookup, base_dir=base_dir)
+    site = SimpleNamespace(cameras=list(cameras), site=SimpleNamespace(timezone=timezone))
+    services = SimpleNamespace(site=site, alarms=SimpleNamespace(open_alarms=lambda: []),
+                               video=engine.facade())
+    bridge = Bridge(Bus())
+    wall = CameraWall(services, bridge)  # type: ignore[arg-type]
+    wall.setWindowTitle("bench wall")
+    wall.resize(*window_size)
+    wall.set_layout(layout)
+    runs = [_CameraRun(str(c.main_url or c.sub_url), c.id) for c in cameras]
+
+    def counts(run: _CameraRun) -> _Counts:
+        slot = engine.slot(run.camera_id)
+        tile = wall.tile_for(run.camera_id)
+        status = engine.status(run.camera_id)
+        stats = slot.stats() if slot else None
+        return _Counts(stats.decoded if stats else 0, tile.painted if tile else 0,
+                       stats.dropped if stats else 0, status.reconnects if status else 0)
+
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    stall_timer = QTimer()
+    stall_timer.setObjectName("benchStallTimer")
+    stall_timer.setTimerType(Qt.TimerType.PreciseTimer)
+    stall_timer.setInterval(STALL_INTERVAL_MS)
+    recording = [False]
+
+    def on_stall_tick() -> None:
+        elapsed = clock.nsecsElapsed() / 1e6
+        clock.restart()
+        if recording[0]:
+            lateness.append(max(0.0, elapsed - STALL_INTERVAL_MS))
+
+    stall_timer.timeout.connect(on_stall_tick)
+
+    def run_loop(duration_s: float, until: Callable[[], bool] | None = None) -> None:
+        loop = QEventLoop()
+        deadline = time.monotonic() + duration_s
+        poll = QTimer()
+        poll.setInterval(50)
+        poll.timeout.connect(lambda: loop.quit() if time.monotonic() >= deadline or (until and until()) else None)
+        poll.start()
+        loop.exec()
+        poll.stop()
+
+    engine.start()
+    try:
+        wall.show()
+        clock.start()
+        stall_timer.start()
+        first_frame_s = time.monotonic()
+        run_loop(_WARMUP_LIMIT_S, lambda: all(counts(r).displayed > 0 for r in runs))
+        warmup_s = time.monotonic() - first_frame_s
+        for run in runs:
+            run.start = counts(run)
+        recording[0] = True
+        cpu0, t0 = cpu_seconds(), time.monotonic()
+        run_loop(seconds)
+        cpu1, t1 = cpu_seconds(), time.monotonic()
+        recording[0] = False
+        for run in runs:
+            run.end = counts(run)
+        memory = rss_mb()
+        window = t1 - t0
+        frame_sizes = _frame_sizes(engine, runs)
+        streams = [engine.workers[run.camera_id].stream for run in runs]
+    finally:
+        stall_timer.stop()
+        wall.close()
+        app.processEvents()
+        engine.stop()
+        wall.deleteLater()
+        bridge.deleteLater()
+        app.processEvents()
+    cameras_out = [
+        {
+            "url": _display(run.url),
+            "decoded_fps": round((run.end.decoded - run.start.decoded) / window, 2),
+            "displayed_fps": round((run.end.displayed - run.start.displayed) / window, 2),
+            "dropped": run.end.dropped - run.start.dropped,
+            "reconnects": run.end.reconnects,
+        }
+        for run in runs
+    ]
+    decoded = sum(run.end.decoded - run.start.decoded for run in runs)
+    return {
+        "cameras": cameras_out,
+        "gui_stall_ms": percentiles(lateness),
+        "cpu_cores": round((cpu1 - cpu0) / window, 3),
+        "rss_mb": round(memory, 1),
+        "rss_mb_per_stream": round(memory / max(1, len(runs)), 1),
+        "seconds": round(window, 2),
+        "warmup_s": round(warmup_s, 2),
+        "cpu_ms_per_frame": round(1000 * (cpu1 - cpu0) / max(1, decoded), 3),
+        "window": f"{window_size[0]}x{window_size[1]}",
+        "layout": layout,
+        "frame_size": frame_sizes,
+        "streams": streams,
+    }
+
+
+def _frame_sizes(engine: Any, runs: Sequence[_CameraRun]) -> list[str]:
+    sizes = []
+    for run in runs:
+        frame = engine.slot(run.camera_id).peek() if engine.slot(run.camera_id) else None
+        sizes.append(f"{frame.width}x{frame.height}" if frame is not None else "")
+    return sorted(set(sizes))
+
+
+def _display(url: str) -> str:
+    from console.video.source import redact
+
+    return redact(url)
+
+
+# -- the reference -----------------------------------------------------------------------------------------
+def run_reference(sources: Sequence[Any], seconds: float) -> dict[str, Any]:
+    """Bare PyAV: one thread per stream demuxing and decoding (one codec thread, as the workers do), every
+    frame discarded. Counted, like the wall, once every stream has decoded its first frame."""
+    import av
+
+    stop = threading.Event()
+    frames = [0] * len(sources)
+    errors: list[str] = []
+
+    def decode(index: int, source: Any) -> None:
+        try:
+            with av.open(source.url, options=source.options, timeout=(5.0, 5.0)) as container:
+                video = container.streams.video[0]
+                video.codec_context.thread_count = 1
+                for packet in container.demux(video):
+                    if stop.is_set():
+                        return
+                    for _frame in video.decode(packet):
+                        frames[index] += 1
+        except Exception as exc:  # reported, not raised: the wall half of the result is still worth having
+            errors.append(f"{source.display}: {exc}")
+
+    threads = [threading.Thread(target=decode, args=(i, s), name=f"ref-{i}", daemon=True)
+               for i, s in enumerate(sources)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + _WARMUP_LIMIT_S
+    while time.monotonic() < deadline and not all(frames) and not errors:
+        time.sleep(0.05)
+    start = list(frames)
+    cpu0, t0 = cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    cpu1, t1 = cpu_seconds(), time.monotonic()
+    end = list(frames)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    window = t1 - t0
+    per_stream = [(e - s) / window for s, e in zip(start, end, strict=True)]
+    decoded = sum(end) - sum(start)
+    return {
+        "decode_fps": round(statistics.fmean(per_stream), 2) if per_stream else 0.0,
+        "decode_fps_per_stream": [round(f, 2) for f in per_stream],
+        "cpu_cores": round((cpu1 - cpu0) / window, 3),
+        "cpu_ms_per_frame": round(1000 * (cpu1 - cpu0) / max(1, decoded), 3),
+        "errors": errors,
+    }
+
+
+def bench_wall(
+    cameras: Sequence[Any],
+    layout: int,
+    seconds: float,
+    *,
+    reference_seconds: float | None = None,
+    window_size: tuple[int, int] = (1920, 1080),
+    base_dir: Path | None = None,
+    secret_lookup: Callable[[str], tuple[str, str] | None] | None = None,
+) -> dict[str, Any]:
+    """The whole benchmark: the wall, then the reference on the same streams."""
+    from console.video.source import resolve
+
+    if not cameras:
+        raise ValueError("no camera with a stream URL to show")
+    cameras = list(cameras)[:layout]
+    result = run_wall(cameras, layout, seconds, window_size, base_dir=base_dir, secret_lookup=secret_lookup)
+    sources = []
+    for camera, stream in zip(cameras, result.pop("streams"), strict=True):  # the streams the wall showed
+        credential = secret_lookup(camera.credential) if secret_lookup and camera.credential else None
+        url = camera.sub_url if stream == "sub" and camera.sub_url else camera.main_url or camera.sub_url
+        sources.append(resolve(str(url), base_dir=base_dir, credential=credential))
+    reference = run_reference(sources, reference_seconds if reference_seconds is not None else min(seconds, 10))
+    result["reference_decode_fps"] = reference["decode_fps"]
+    result["reference"] = reference
+    # Everything the wall process spent per decoded frame (decode, scale + RGB, paint, GUI) against bare
+    # decoding's cost per frame: the wall's overhead over the decoder.
+    result["cost_ratio_vs_reference"] = (
+        round(result["cpu_ms_per_frame"] / reference["cpu_ms_per_frame"], 3)
+        if reference["cpu_ms_per_frame"] else None
+    )
+    return result
+
+
+def cameras_from_urls_file(path: Path) -> list[Any]:
+    urls = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return cameras_for_urls([u for u in urls if u and not u.startswith("#")])
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    return int(width), int(height)
