@@ -29,11 +29,11 @@ def test_demo_screenshot_and_records(tmp_path: Path, data_dir: Path) -> None:
             "--screenshot",
             str(shot),
             "--quit-after",
-            "9",
+            "15",  # the simulators start 1 s and 4 s in; a loaded machine needs the margin
         ],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=150,
         stdin=subprocess.DEVNULL,
         env=env,
     )
