@@ -216,7 +216,8 @@ class MotionSettings(_Model):
     )
     zones_file: str | None = Field(
         None, min_length=1,
-        description="Zones file (JSON with a zones list, or TOML with [[zone]] tables), relative to the site file.",
+        description="Zones file (JSON with a zones list, or TOML with [[zone]] tables), "
+        "relative to the site file.",
     )
     zones: list[dict[str, Any]] = Field(
         default_factory=list,

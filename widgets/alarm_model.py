@@ -21,6 +21,7 @@ ALARM_ROLE = Qt.ItemDataRole.UserRole + 1  # the Alarm itself
 FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the row of the first open fire alarm
 
 COLUMNS = ("priority", "status", "time", "place", "source", "count")
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -36,15 +37,19 @@ class AlarmTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._zone = zone
         self._alarms: list[Alarm] = []
+        self._keys: list[tuple[int, int, float, int]] = []  # row_key per row, for bisect
+        self._key_of: dict[int, tuple[int, int, float, int]] = {}  # alarm id -> its row's key
         self._first_fire: int | None = None
         # Display texts per alarm id (painting asks for every cell on each repaint); dropped when the
         # alarm changes or the first-fire star moves to or from it.
-        self._texts: dict[int, tuple[str, ...]] = {}
+        self._texts: dict[int, dict[int, tuple[Any, ...]]] = {}
 
     # -- updates ------------------------------------------------------------------------------------
     def set_alarms(self, alarms: list[Alarm]) -> None:
         self.beginResetModel()
         self._alarms = sorted((a for a in alarms if a.is_open), key=row_key)
+        self._keys = [row_key(a) for a in self._alarms]
+        self._key_of = {a.id: k for a, k in zip(self._alarms, self._keys, strict=True)}
         self._first_fire = _first_fire_id(self._alarms)
         self._texts.clear()
         self.endResetModel()
@@ -55,9 +60,12 @@ class AlarmTableModel(QAbstractTableModel):
         if row is not None:
             self._remove_or_move(row, alarm)
         elif alarm.is_open:
-            at = bisect.bisect_left(self._alarms, row_key(alarm), key=row_key)
+            key = row_key(alarm)
+            at = bisect.bisect_left(self._keys, key)
             self.beginInsertRows(QModelIndex(), at, at)
             self._alarms.insert(at, alarm)
+            self._keys.insert(at, key)
+            self._key_of[alarm.id] = key
             self.endInsertRows()
         # Only a fire alarm (or the one holding the star) can change which alarm is the first fire.
         if alarm.priority is Priority.FIRE or alarm.id == self._first_fire:
@@ -67,19 +75,26 @@ class AlarmTableModel(QAbstractTableModel):
         if not alarm.is_open:
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._alarms[row]
+            del self._keys[row]
+            self._key_of.pop(alarm.id, None)
             self._texts.pop(alarm.id, None)
             self.endRemoveRows()
             return
-        rest = self._alarms[:row] + self._alarms[row + 1 :]
-        target = bisect.bisect_left(rest, row_key(alarm), key=row_key)
+        key = row_key(alarm)
+        self._key_of[alarm.id] = key
+        rest = self._keys[:row] + self._keys[row + 1 :]
+        target = bisect.bisect_left(rest, key)
         if target != row:
             # Qt counts the destination in the list *before* the move, hence +1 when moving down.
             self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target if target < row else target + 1)
-            rest.insert(target, alarm)
-            self._alarms = rest
+            alarms = self._alarms[:row] + self._alarms[row + 1 :]
+            alarms.insert(target, alarm)
+            rest.insert(target, key)
+            self._alarms, self._keys = alarms, rest
             self.endMoveRows()
         else:
             self._alarms[row] = alarm
+            self._keys[row] = key
         self.dataChanged.emit(self.index(target, 0), self.index(target, len(COLUMNS) - 1))
 
     def _refresh_first_fire(self) -> None:
@@ -100,7 +115,11 @@ class AlarmTableModel(QAbstractTableModel):
         return self._alarms[row] if 0 <= row < len(self._alarms) else None
 
     def row_of(self, alarm_id: int) -> int | None:
-        return next((i for i, a in enumerate(self._alarms) if a.id == alarm_id), None)
+        key = self._key_of.get(alarm_id)
+        if key is None:
+            return None
+        row = bisect.bisect_left(self._keys, key)  # keys are unique: row_key ends with the id
+        return row if row < len(self._alarms) and self._alarms[row].id == alarm_id else None
 
     @property
     def first_fire_id(self) -> int | None:
@@ -128,35 +147,39 @@ class AlarmTableModel(QAbstractTableModel):
         )[section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        alarm = self.alarm_at(index.row()) if index.isValid() else None
-        if alarm is None:
+        # Painting and sizing ask every cell for seven or more roles: answer from a per-alarm table.
+        row = index.row()
+        if not index.isValid() or not 0 <= row < len(self._alarms):
             return None
-        first = alarm.id == self._first_fire
-        if role == Qt.ItemDataRole.DisplayRole:
-            texts = self._texts.get(alarm.id)
-            if texts is None:
-                texts = self._texts[alarm.id] = tuple(self._text(alarm, c, first) for c in COLUMNS)
-            return texts[index.column()]
-        column = COLUMNS[index.column()]
+        alarm = self._alarms[row]
         if role == ALARM_ROLE:
             return alarm
         if role == FIRST_FIRE_ROLE:
-            return first
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if column == "priority":
-                return priority_colour(alarm.priority)
-            return QColor("#3a1518") if first else None  # the first fire's whole row stays tinted
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return text_on(priority_colour(alarm.priority)) if column == "priority" else None
-        if role == Qt.ItemDataRole.FontRole and (first or alarm.needs_attention):
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(alarm, first)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == "count":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+            return alarm.id == self._first_fire
+        cells = self._texts.get(alarm.id)
+        if cells is None:
+            cells = self._texts[alarm.id] = self._cells(alarm, alarm.id == self._first_fire)
+        values = cells.get(role)
+        return None if values is None else values[index.column()]
+
+    def _cells(self, alarm: Alarm, first: bool) -> dict[int, tuple[Any, ...]]:
+        """Every role's value per column for one alarm (None where the role has nothing to say)."""
+        none = (None,) * len(COLUMNS)
+        colour = priority_colour(alarm.priority)
+        tint = QColor("#3a1518") if first else None
+        cells: dict[int, tuple[Any, ...]] = {
+            Qt.ItemDataRole.DisplayRole: tuple(self._text(alarm, c, first) for c in COLUMNS),
+            Qt.ItemDataRole.BackgroundRole: (colour, *(tint,) * (len(COLUMNS) - 1)),
+            Qt.ItemDataRole.ForegroundRole: (text_on(colour), *none[1:]),
+            Qt.ItemDataRole.ToolTipRole: (self._tooltip(alarm, first),) * len(COLUMNS),
+            Qt.ItemDataRole.TextAlignmentRole: (
+                *none[:-1], int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)),
+        }
+        if first or alarm.needs_attention:  # the first fire's whole row stays tinted and bold
+            bold = QFont()
+            bold.setBold(True)
+            cells[Qt.ItemDataRole.FontRole] = (bold,) * len(COLUMNS)
+        return cells
 
     def _text(self, alarm: Alarm, column: str, first: bool) -> str:
         if column == "priority":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +45,47 @@ class KeepColourDelegate(QStyledItemDelegate):
     ) -> None:  # noqa: N802
         super().initStyleOption(option, index)
         option.state &= ~QStyle.StateFlag.State_Selected  # type: ignore[operator]
+
+
+class ContentColumns(QObject):
+    """Keeps a table's columns sized to their contents, re-measured at most every ``interval_ms``.
+
+    ``QHeaderView.ResizeToContents`` re-measures every sampled cell on each row change, which in an alarm
+    storm costs more than the painting (STYLE.md §3: coalesced, rate-limited UI updates). The first rows
+    are measured at once; ``stretch`` keeps the spare width.
+    """
+
+    def __init__(self, table: QTableView, stretch: int, interval_ms: int = 1000) -> None:
+        super().__init__(table)
+        self._table = table
+        self._stretch = stretch
+        self._interval = interval_ms / 1000
+        self._last = float("-inf")
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(32)
+        self._timer = QTimer(self)
+        self._timer.setObjectName("content-columns")
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.resize_now)
+        model = table.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged,
+                       model.dataChanged):
+            signal.connect(self._schedule)
+        self.resize_now()
+
+    def _schedule(self, *_: object) -> None:
+        if self._timer.isActive():
+            return
+        wait = self._interval - (time.monotonic() - self._last)
+        self._timer.start(max(0, int(wait * 1000)))
+
+    def resize_now(self) -> None:
+        self._last = time.monotonic()
+        for column in range(self._table.model().columnCount()):
+            if column != self._stretch:
+                self._table.resizeColumnToContents(column)
 
 
 class AlarmPanel(QWidget):
@@ -117,11 +159,8 @@ class AlarmPanel(QWidget):
         table.setAlternatingRowColors(True)
         table.verticalHeader().hide()
         table.setItemDelegateForColumn(0, KeepColourDelegate(table))
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        # Sizing to contents reads every row on each change; a sample keeps an alarm storm cheap.
-        header.setResizeContentsPrecision(32)
+        # Sized to contents on a rate limit; the place column takes the spare width.
+        self._columns = ContentColumns(table, stretch=3)
         table.selectionModel().selectionChanged.connect(self._on_selection)
         return table
 
@@ -154,14 +193,17 @@ class AlarmPanel(QWidget):
             self.actions[key].setEnabled(enabled)
             self.buttons[key].setEnabled(enabled)
         fire_waits = alarm is not None and not can_close(alarm)
-        self.buttons["close"].setToolTip(
-            self.tr("A fire alarm stays open until the panel reports reset") if fire_waits else "F4"
-        )
+        tip = self.tr("A fire alarm stays open until the panel reports reset") if fire_waits else "F4"
+        if self.buttons["close"].toolTip() != tip:
+            self.buttons["close"].setToolTip(tip)
         can_silence = self._session.can(Permission.SILENCE)
         self.actions["silence"].setEnabled(can_silence)
         self.buttons["silence"].setEnabled(can_silence)
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        # The buttons and shortcuts follow the selection at once (F2 right after a fire appears acts on
+        # it); the history (a database read) waits for the settle timer.
+        self._sync()
         self._settle_timer.start()
 
     def _on_alarm_changed(self, change: Any) -> None:

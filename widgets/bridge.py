@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from console.bus import Bus
+from console.domain.events import Priority
 from console.domain.messages import AlarmChanged, AlarmsSilenced, DeviceHealthChanged, EventStored
 
 # The event log shows a few thousand rows; a stalled GUI must not make the backlog grow without bound.
 EVENT_BACKLOG = 5000
 MAX_RATE_HZ = 20
+# A newly raised fire alarm does not wait for the next 20 Hz slot: its batch is delivered at once, but
+# never sooner than this after the previous batch, so even a storm of fires stays bounded (≤ 100 Hz).
+FIRE_MIN_INTERVAL_S = 0.010
 
 
 @dataclass
@@ -82,6 +86,7 @@ class Bridge(QObject):
         self._pending: list[object] = []
         self._events: deque[EventStored] = deque(maxlen=EVENT_BACKLOG)
         self._woken = False
+        self._urgent = False  # a new fire alarm is waiting
         self._closed = True
         self._unsubscribe: list[Callable[[], None]] = []
         self._interval = 1.0 / max_rate_hz
@@ -122,6 +127,10 @@ class Bridge(QObject):
                 self._events.append(message)
             else:
                 self._pending.append(message)
+                if (not self._urgent and isinstance(message, AlarmChanged) and message.change == "raised"
+                        and message.alarm.priority is Priority.FIRE):
+                    self._urgent = True
+                    self._woken = False  # wake again: the batch already scheduled may be up to 50 ms away
             if self._woken:
                 return
             self._woken = True
@@ -131,10 +140,13 @@ class Bridge(QObject):
 
     # -- GUI thread ---------------------------------------------------------------------------------
     def _on_wake(self) -> None:
-        if self._timer.isActive():
+        with self._lock:
+            interval = FIRE_MIN_INTERVAL_S if self._urgent else self._interval
+        wait = interval - (time.monotonic() - self._last_flush)  # -inf before the first flush
+        wait_ms = int(wait * 1000) if wait > 0 else 0
+        if self._timer.isActive() and self._timer.remainingTime() <= wait_ms:
             return
-        wait = self._interval - (time.monotonic() - self._last_flush)
-        self._timer.start(int(wait * 1000) if wait > 0 else 0)
+        self._timer.start(wait_ms)
 
     def _flush(self) -> None:
         assert QThread.currentThread() is self.thread(), "the bridge flushes in its own (GUI) thread only"
@@ -143,6 +155,7 @@ class Bridge(QObject):
             events = list(self._events)
             self._events.clear()
             self._woken = False
+            self._urgent = False
         self._last_flush = time.monotonic()
         if not messages and not events:
             return

@@ -8,7 +8,16 @@ from datetime import datetime, tzinfo
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QContextMenuEvent, QFont, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -18,6 +27,9 @@ from console.video.facade import Frame, MotionResult, Reason, StreamState, Strea
 from .theme import ALARM_FRAME, BACKGROUND
 
 _MARGIN = 8
+# A frame decoded for this tile is a few pixels smaller than it (width rounded down to a multiple of 8):
+# drawn 1:1 it is a plain blit, scaled by 1 % it costs drawImage several times as much.
+_NATIVE_SLACK = 12
 _MOTION_BOX = "#ffd54f"
 _SPARK_HEIGHT = 18  # px of the activity sparkline along the tile's bottom edge
 # Array channels → the QImage format that reads those bytes as they are (no conversion, no copy).
@@ -102,8 +114,9 @@ class CameraTile(QWidget):
     def set_motion(self, result: MotionResult | None, size: tuple[int, int] | None,
                    activity: np.ndarray | None) -> None:
         """The camera's newest motion verdict (boxes in a ``size`` = (w, h) frame) and score history."""
-        changed = result != self.motion or (activity is not None) != (self.activity is not None) or (
-            activity is not None and self.activity is not None and not np.array_equal(activity, self.activity))
+        old = self.activity
+        changed = result != self.motion or (activity is None) != (old is None) or (
+            activity is not None and old is not None and not np.array_equal(activity, old))
         self.motion, self.motion_size, self.activity = result, size, activity
         if changed:
             self.update()
@@ -124,8 +137,11 @@ class CameraTile(QWidget):
                 for x, y, w, h in result.boxes]
 
     def _picture_rect(self, width: int, height: int) -> QRect:
-        target = QRect(QPoint(0, 0), QSize(width, height).scaled(self.rect().size(),
-                                                                 Qt.AspectRatioMode.KeepAspectRatio))
+        size = QSize(width, height)
+        if not (width <= self.width() and height <= self.height()
+                and self.width() - width <= _NATIVE_SLACK and self.height() - height <= _NATIVE_SLACK):
+            size = size.scaled(self.rect().size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(QPoint(0, 0), size)
         target.moveCenter(self.rect().center())
         return target
 
@@ -220,7 +236,10 @@ class CameraTile(QWidget):
             return
         # The last minute's motion score as a thin line along the bottom: cheap enough for 64 tiles.
         rect = self.rect()
-        top = rect.bottom() - _SPARK_HEIGHT - 2
+        line = self.fontMetrics().height()
+        # Above the clock and fps line when the tile is tall enough to show them (see _paint_overlay).
+        bottom = rect.bottom() - _MARGIN - line - 2 if rect.height() > 4 * line else rect.bottom() - 2
+        top = bottom - _SPARK_HEIGHT
         peak = max(float(activity.max()), 0.02)
         step = rect.width() / (len(activity) - 1)
         line = QPolygonF([QPointF(i * step, top + _SPARK_HEIGHT * (1 - float(v) / peak))

@@ -78,6 +78,8 @@ class CameraWall(QWidget):
         self.setObjectName("cameraWall")
         self._services = services
         self.video: VideoFacade | None = getattr(services, "video", None)
+        # Motion is read from the engine's own façade: ``video`` may be swapped for a view shared by walls.
+        self._motion_video: VideoFacade | None = self.video
         self._cameras: dict[str, Camera] = {c.id: c for c in services.site.cameras}
         self.order: list[str] = list(self._cameras)
         self.layout_size = default_layout(len(self._cameras))
@@ -188,22 +190,36 @@ class CameraWall(QWidget):
     def toggle_motion(self) -> None:
         self.set_show_motion(not self.show_motion)
 
+    def has_motion(self, camera_id: str) -> bool:
+        """Whether the camera's picture is analysed for motion."""
+        check = getattr(self._motion_video, "has_motion", None)
+        return bool(check and check(camera_id))
+
     def tile_menu(self, camera_id: str) -> QMenu:
         """The context menu of a camera's tile (built fresh: what it offers depends on the camera)."""
         menu = QMenu(self)
-        has_motion = self.video is not None and self.video.has_motion(camera_id)
+        self.add_motion_actions(menu, camera_id)
+        return menu
+
+    def add_motion_actions(self, menu: QMenu, camera_id: str) -> list[QAction]:
+        """Append the motion entries for ``camera_id`` to a tile menu (other menus may call this too)."""
+        has_motion = self.has_motion(camera_id)
         boxes = QAction(self.tr("Show &motion boxes"), menu)
+        boxes.setObjectName("showMotion")
         boxes.setCheckable(True)
         boxes.setChecked(self.show_motion)
         boxes.toggled.connect(self.set_show_motion)
         zones = QAction(self.tr("Motion &zones…"), menu)
+        zones.setObjectName("motionZones")
         zones.setEnabled(has_motion)
         zones.triggered.connect(lambda _=False: self.sig_edit_zones.emit(camera_id))
         chart = QAction(self.tr("Motion &activity…"), menu)
+        chart.setObjectName("motionActivity")
         chart.setEnabled(has_motion)
         chart.triggered.connect(lambda _=False: self.sig_motion_detail.emit(camera_id))
-        menu.addActions([boxes, zones, chart])
-        return menu
+        actions = [boxes, zones, chart]
+        menu.addActions(actions)
+        return actions
 
     def show_tile_menu(self, camera_id: str, where: QPoint) -> None:
         menu = self.tile_menu(camera_id)
@@ -242,10 +258,12 @@ class CameraWall(QWidget):
                 slot.note_dropped()  # taken, but replaced before Qt got round to painting it
             if read_status:
                 tile.set_status(video.status(camera.id), slot.stats().displayed_fps)
-                if video.has_motion(camera.id):
-                    gray = video.analysis_frame(camera.id)
+                if self.has_motion(camera.id):
+                    motion = self._motion_video
+                    assert motion is not None
+                    gray = motion.analysis_frame(camera.id)
                     size = (gray.width, gray.height) if gray is not None else None
-                    tile.set_motion(video.motion(camera.id), size, video.motion_history(camera.id))
+                    tile.set_motion(motion.motion(camera.id), size, motion.motion_history(camera.id))
 
     def _schedule_requests(self) -> None:
         if self.video is not None:

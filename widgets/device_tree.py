@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import tzinfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from console.domain.events import HealthState
@@ -18,6 +18,7 @@ from .bridge import Bridge
 from .formatting import format_time, site_zone
 from .i18n import device_kind_label, health_label
 from .theme import HEALTH_COLOURS, dot_icon, health_colour
+from .wall_dnd import CAMERA_MIME, camera_mime
 
 KIND_ORDER = ("camera", "panel", "gate")
 DEVICE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -50,6 +51,10 @@ class DeviceTree(QTreeWidget):
         self.setColumnCount(2)
         self.setHeaderLabels([self.tr("Device"), self.tr("State")])
         self.setUniformRowHeights(True)
+        # Cameras can be dragged onto a wall tile (see wall_dnd); nothing can be dropped here.
+        self._camera_ids = {c.id for c in services.site.cameras}
+        self.setDragEnabled(True)
+        self.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         self.rebuild(services.devices.all())
         bridge.sig_device_health.connect(self.on_health)
 
@@ -65,11 +70,21 @@ class DeviceTree(QTreeWidget):
                 for device in members:
                     item = QTreeWidgetItem(kind_item)
                     item.setData(0, DEVICE_ROLE, device.id)
+                    if device.id not in self._camera_ids:
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDragEnabled)
                     self._items[device.id] = item
                     self._paint(item, device)
             campus_item.setExpanded(True)
         self.expandAll()
         self.resizeColumnToContents(0)
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt override
+        return [CAMERA_MIME]
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData | None:  # noqa: N802 - Qt override
+        ids = [item.data(0, DEVICE_ROLE) for item in items]
+        cameras = [i for i in ids if i in self._camera_ids]
+        return camera_mime(cameras[0]) if cameras else None
 
     def on_health(self, change: DeviceHealthChanged) -> None:
         device = self._devices.get(change.device_id)

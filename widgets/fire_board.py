@@ -49,8 +49,11 @@ from .i18n import action_label
 # Enough fire events to describe every open condition of a busy campus; older ones fall back on the alarm.
 BACKLOG = 2000
 # STYLE.md §3: in a storm the board is recomputed at most this often (reduce_board and the grid cost
-# tens of ms each time); a NEW fire alarm is never held back, it refreshes the board at once.
-MIN_REFRESH_S = 0.15
+# tens of ms each time, and the GUI thread shares the GIL with the drivers). A NEW fire alarm does not
+# wait for that: it refreshes the board at once, or FIRE_REFRESH_S after the previous refresh when fires
+# come faster than that (a fire storm must not turn into back-to-back recomputations).
+MIN_REFRESH_S = 0.25
+FIRE_REFRESH_S = 0.1
 
 
 class FireBoardView(QWidget):
@@ -174,9 +177,9 @@ class FireBoardView(QWidget):
             self._schedule()
 
     def _schedule(self, *, urgent: bool = False) -> None:
-        """One refresh per burst: now for a new fire alarm, else MIN_REFRESH_S after the last one."""
-        wait = 0.0 if urgent else MIN_REFRESH_S - (time.monotonic() - self._last_refresh)
-        wait_ms = max(0, int(wait * 1000))
+        """One refresh per burst: soon for a new fire alarm, else MIN_REFRESH_S after the last one."""
+        wait = (FIRE_REFRESH_S if urgent else MIN_REFRESH_S) - (time.monotonic() - self._last_refresh)
+        wait_ms = int(wait * 1000) if wait > 0 else 0  # wait is -inf before the first refresh
         if self._timer.isActive() and self._timer.remainingTime() <= wait_ms:
             return  # already due as soon as (or sooner than) this change needs
         self._timer.start(wait_ms)

@@ -29,6 +29,7 @@ class PanelCard(QFrame):
         super().__init__(parent)
         self.panel_id = panel_id
         self._shown: PanelBoard | None = None
+        self._selected: bool | None = None
         self.setObjectName("firePanelCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -67,22 +68,35 @@ class PanelCard(QFrame):
         self.title.setToolTip(panel.id)
         for condition, tile in self.tiles.items():
             count = panel.counts.get(condition, 0)
+            if tile.property("count") == count:
+                continue  # a style sheet change re-polishes the tile: only when its count moved
             tile.setText(f"{condition_label(condition)} {count}")
             colour = CONDITION_COLOURS[condition]
-            style = _LIT_TILE if count else _IDLE_TILE
-            tile.setStyleSheet(style.format(colour=colour, text=text_on(QColor(colour)).name()))
+            text = text_on(QColor(colour)).name()
+            style = (_LIT_TILE if count else _IDLE_TILE).format(colour=colour, text=text)
+            if tile.styleSheet() != style:
+                tile.setStyleSheet(style)
             tile.setProperty("count", count)
         parts = [(self.tr("Mains"), panel.mains), (self.tr("Battery"), panel.battery),
                  (self.tr("Link"), panel.link)]
-        self.lines.setText("  ".join(
+        lines = "  ".join(
             f'{name} <span style="color:{LINE_COLOURS[state]}">{line_label(state)}</span>'
             for name, state in parts
-        ))
-        self.lines.setProperty("faulty", any(state is Line.FAULT for _, state in parts))
-        self.systems.setText("\n".join(_system_line(s.label, s.counts) for s in panel.systems if s.key))
+        )
+        if lines != self.lines.text():
+            self.lines.setText(lines)
+        faulty = any(state is Line.FAULT for _, state in parts)
+        if self.lines.property("faulty") != faulty:
+            self.lines.setProperty("faulty", faulty)
+        systems = "\n".join(_system_line(s.label, s.counts) for s in panel.systems if s.key)
+        if systems != self.systems.text():
+            self.systems.setText(systems)
         self.systems.setVisible(any(s.key for s in panel.systems))
 
     def set_selected(self, selected: bool) -> None:
+        if self._selected == selected:
+            return  # re-setting the style sheet re-polishes the whole card: only on a change
+        self._selected = selected
         border = "#2f6db5" if selected else "#2f3842"
         self.setStyleSheet(f"QFrame#firePanelCard {{ background:#1b2027; border:2px solid {border}; "
                            "border-radius:4px; }")

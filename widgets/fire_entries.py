@@ -7,11 +7,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from console.domain.fire_board import Entry
 
-from .alarm_panel import KeepColourDelegate
+from .alarm_panel import ContentColumns, KeepColourDelegate
 from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
 from .formatting import format_time
 from .i18n import status_label
@@ -33,7 +33,7 @@ class FireEntryModel(QAbstractTableModel):
         super().__init__(parent)
         self._zone = zone
         self._entries: tuple[Entry, ...] = ()
-        self._texts: dict[int, tuple[str, ...]] = {}  # alarm id -> display text per column
+        self._texts: dict[int, dict[int, tuple[Any, ...]]] = {}  # alarm id -> role -> value per column
 
     def set_entries(self, entries: tuple[Entry, ...]) -> None:
         old = self._entries
@@ -100,32 +100,34 @@ class FireEntryModel(QAbstractTableModel):
         entry = self.entry_at(index.row()) if index.isValid() else None
         if entry is None:
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            texts = self._texts.get(entry.alarm.id)
-            if texts is None:
-                texts = self._texts[entry.alarm.id] = tuple(self._text(entry, c) for c in COLUMNS)
-            return texts[index.column()]
-        column = COLUMNS[index.column()]
         if role == ENTRY_ROLE:
             return entry
         if role == FIRST_FIRE_ROLE:
             return entry.first
+        # Painting and sizing ask every cell for many roles: answer from a per-entry table.
+        cells = self._texts.get(entry.alarm.id)
+        if cells is None:
+            cells = self._texts[entry.alarm.id] = self._cells(entry)
+        values = cells.get(role)
+        return None if values is None else values[index.column()]
+
+    def _cells(self, entry: Entry) -> dict[int, tuple[Any, ...]]:
+        """Every role's value per column for one entry (None where the role has nothing to say)."""
+        n = len(COLUMNS)
         colour = QColor(CONDITION_COLOURS[entry.condition])
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if column == "condition" and not entry.reset:
-                return colour
-            return QColor(FIRST_FIRE_TINT) if entry.first else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if entry.reset:
-                return QColor(RESET_TEXT)
-            return text_on(colour) if column == "condition" else None
-        if role == Qt.ItemDataRole.FontRole and (entry.first or entry.alarm.needs_attention):
+        tint = QColor(FIRST_FIRE_TINT) if entry.first else None
+        cells: dict[int, tuple[Any, ...]] = {
+            Qt.ItemDataRole.DisplayRole: tuple(self._text(entry, c) for c in COLUMNS),
+            Qt.ItemDataRole.BackgroundRole: (tint if entry.reset else colour, *(tint,) * (n - 1)),
+            Qt.ItemDataRole.ForegroundRole: (QColor(RESET_TEXT),) * n if entry.reset
+            else (text_on(colour), *(None,) * (n - 1)),
+            Qt.ItemDataRole.ToolTipRole: (self._tooltip(entry),) * n,
+        }
+        if entry.first or entry.alarm.needs_attention:
             font = QFont()
             font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(entry)
-        return None
+            cells[Qt.ItemDataRole.FontRole] = (font,) * n
+        return cells
 
     def _text(self, entry: Entry, column: str) -> str:
         alarm = entry.alarm
@@ -165,10 +167,7 @@ def make_entry_table(model: FireEntryModel, parent: QWidget) -> QTableView:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(COLUMNS.index("location"), QHeaderView.ResizeMode.Stretch)
-    # Sizing to contents reads every row on each change; a sample keeps an alarm storm cheap.
-    header.setResizeContentsPrecision(32)
+    # Sized to contents on a rate limit (see ContentColumns); the location column takes the spare width.
+    table.columns = ContentColumns(table, stretch=COLUMNS.index("location"))  # type: ignore[attr-defined]
     table.setItemDelegateForColumn(COLUMNS.index("condition"), KeepColourDelegate(table))
     return table

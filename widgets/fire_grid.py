@@ -38,6 +38,7 @@ class PointGrid(QTableWidget):
         previous, self._shown = self._shown, panel
         if panel is not None and previous is not None and self.rowCount() and _same_rows(previous, panel):
             # Same panel and zones: set only the cells that changed (a new point adds one cell).
+            repaint = False
             width = max((len(z.cells) for z in panel.zones), default=0)
             if width > self.columnCount():
                 self.setColumnCount(width)
@@ -45,11 +46,25 @@ class PointGrid(QTableWidget):
                 old_cells = old_zone.cells
                 for column, cell in enumerate(zone.cells):
                     if column >= len(old_cells) or old_cells[column] != cell:
-                        self.setItem(row, column, self._item(cell))
+                        item = self.item(row, column)
+                        if item is None:
+                            self.setItem(row, column, self._item(cell))
+                        else:
+                            # Five setters would each tell the view; the cell sizes are fixed, so one
+                            # repaint at the end is all the view needs.
+                            model = self.model()
+                            blocked = model.blockSignals(True)
+                            try:
+                                self._fill(item, cell)
+                            finally:
+                                model.blockSignals(blocked)
+                            repaint = True
                 for column in range(len(zone.cells), len(old_cells)):
                     self.takeItem(row, column)
             if width < self.columnCount():
                 self.setColumnCount(width)
+            if repaint:
+                self.viewport().update()
             return
         self.panel_id = panel.id if panel else None
         zones = panel.zones if panel else ()
@@ -82,15 +97,21 @@ class PointGrid(QTableWidget):
     def _item(self, cell: Cell) -> QTableWidgetItem:
         # A cell is a few characters wide: a point known by name rather than number shows a dot, and its
         # tooltip says which.
-        item = QTableWidgetItem(cell.number if len(cell.number) <= 4 else "•")
+        item = QTableWidgetItem()
         item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._fill(item, cell)
+        return item
+
+    def _fill(self, item: QTableWidgetItem, cell: Cell) -> None:
+        text = cell.number if len(cell.number) <= 4 else "•"
+        if item.text() != text:
+            item.setText(text)
         colour = QColor(CONDITION_COLOURS[cell.state] if cell.state else QUIET_COLOUR)
         item.setBackground(colour)
         item.setForeground(text_on(colour))
         state = condition_label(cell.state) if cell.state else self.tr("normal")
         item.setToolTip(f"{cell.name}\n{state}")
         item.setData(POINT_ID_ROLE, cell.point_id)
-        return item
 
 
 def _same_rows(a: PanelBoard, b: PanelBoard) -> bool:

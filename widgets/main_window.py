@@ -18,6 +18,7 @@ from .fire_board import FireBoardView
 from .lock_screen import LockScreen
 from .sound import AlarmSounder
 from .status_bar import StatusPanel
+from .wall_menus import WallExtras
 
 ORGANISATION = "CampusConsole"
 APPLICATION = "campus-console"
@@ -76,7 +77,9 @@ class MainWindow(QMainWindow):
         # Everything an officer can do goes into one group, so locking disables it all in one switch.
         self.guarded = QActionGroup(self)
         self.guarded.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+        self.zone_editor: QWidget | None = None  # the motion zone editor last opened (modeless)
         self._build_menus()
+        self.wall_extras = WallExtras(self, self._settings)  # tours, saved layouts, tile menu, second window
         self._restore_settings()
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -116,6 +119,7 @@ class MainWindow(QMainWindow):
                 )
             )
         view_menu.addAction(self._action(self.tr("&Full screen"), "F11", self._toggle_full_screen))
+        self._build_motion_menu()
         alarm_menu = bar.addMenu(self.tr("&Alarm"))
         for key in ("acknowledge", "start", "close", "silence"):
             action = self.alarm_panel.actions[key]
@@ -125,6 +129,28 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("&About"), None, self.about))
 
+    def _build_motion_menu(self) -> None:
+        """Motion: the boxes toggle (M) and, per analysed camera, its zone editor and activity chart."""
+        motion_menu = self.menuBar().addMenu(self.tr("&Motion"))
+        self.motion_menu = motion_menu
+        self.motion_action = self._action(self.tr("Show &motion boxes"), "M", self.wall.set_show_motion)
+        self.motion_action.setCheckable(True)
+        self.motion_action.setChecked(self.wall.show_motion)
+        self.wall.sig_show_motion_changed.connect(self.motion_action.setChecked)
+        motion_menu.addAction(self.motion_action)
+        self.wall.sig_edit_zones.connect(self.edit_motion_zones)
+        self.wall.sig_motion_detail.connect(self.show_motion_activity)
+        cameras = [c for c in self.services.site.cameras if self.wall.has_motion(c.id)]
+        zones_menu = motion_menu.addMenu(self.tr("Motion &zones"))
+        chart_menu = motion_menu.addMenu(self.tr("Motion &activity"))
+        for camera in cameras:
+            zones_menu.addAction(self._action(camera.name, None,
+                                              lambda _=False, c=camera.id: self.edit_motion_zones(c)))
+            chart_menu.addAction(self._action(camera.name, None,
+                                              lambda _=False, c=camera.id: self.show_motion_activity(c)))
+        zones_menu.setEnabled(bool(cameras))
+        chart_menu.setEnabled(bool(cameras))
+
     # -- behaviour ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
@@ -132,6 +158,32 @@ class MainWindow(QMainWindow):
     def show_fire_board(self) -> None:
         self.fire_dock.show()
         self.fire_dock.raise_()
+
+    def edit_motion_zones(self, camera_id: str) -> None:
+        """The zone editor for one camera, on its newest analysis frame (modeless: video keeps running)."""
+        from .motion_zone_editor import MotionZoneEditor
+
+        video = self.services.video
+        camera = self.services.site.device(camera_id)
+        if video is None or camera is None or not video.has_motion(camera_id):
+            return
+        editor = MotionZoneEditor(video, camera_id, camera.name, self.session, self)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.accepted.connect(lambda: self.show_message(
+            self.tr("Motion zones of {camera} saved").format(camera=camera.name)))
+        self.zone_editor = editor
+        editor.show()
+
+    def show_motion_activity(self, camera_id: str) -> None:
+        from .motion_activity import MotionActivity
+
+        video = self.services.video
+        camera = self.services.site.device(camera_id)
+        if video is None or camera is None:
+            return
+        dialog = MotionActivity(video, camera_id, camera.name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     def _show_linked_cameras(self, camera_ids: list[str]) -> None:
         """Fire board linkage: the selected entry's cameras to the front of the wall."""
@@ -145,6 +197,7 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(False)
         for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.fire_dock):
             widget.setEnabled(False)  # nor can Tab reach them behind the overlay
+        self.wall_extras.set_locked(True)
         self.lock_screen.lock()
 
     def _on_unlocked(self, username: str) -> None:
@@ -152,6 +205,7 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(True)
         for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.fire_dock):
             widget.setEnabled(True)
+        self.wall_extras.set_locked(False)
         self.alarm_panel.refresh_actions()
         self.show_message(self.tr("Unlocked by {user}").format(user=username))
 
@@ -176,6 +230,7 @@ class MainWindow(QMainWindow):
         if self.lock_screen.locked and event.spontaneous():
             event.ignore()  # a locked console is not closed from the window manager by whoever walks by
             return
+        self.wall_extras.shutdown()
         self._save_settings()
         self.bridge.stop()
         self.status_panel.stop()

@@ -38,22 +38,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _bench_wall(args: argparse.Namespace) -> dict[str, object]:
-    from console.bench.wall import TestStreams, bench_wall, cameras_from_urls_file, parse_size
+    from console.bench.wall import RtspTestPeer, bench_wall, cameras_from_urls_file, parse_size
     from widgets.camera_wall import LAYOUTS
 
     if args.layout not in LAYOUTS:
         raise UsageError(f"--layout must be one of {', '.join(map(str, LAYOUTS))}")
     chosen = [bool(args.config or args.demo), bool(args.urls_file), bool(args.serve_test_streams)]
     if sum(chosen) != 1:
-        raise UsageError("bench wall needs exactly one of --config SITE, --urls-file FILE, --serve-test-streams N")
+        raise UsageError(
+            "bench wall needs exactly one of --config SITE, --urls-file FILE, --serve-test-streams N"
+        )
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     options = {"reference_seconds": args.reference_seconds, "window_size": parse_size(args.window_size)}
     if args.serve_test_streams:
-        with TestStreams(args.serve_test_streams, parse_size(args.size), args.fps) as streams:
+        with RtspTestPeer(args.serve_test_streams, parse_size(args.size), args.fps) as streams:
             from console.bench.wall import cameras_for_urls
 
-            return bench_wall(cameras_for_urls(streams.urls), args.layout, args.seconds, **options)  # type: ignore[arg-type]
+            return bench_wall(cameras_for_urls(streams.urls), args.layout, args.seconds,
+                              peer_cpu=streams.cpu_seconds, **options)  # type: ignore[arg-type]
     if args.urls_file:
         return bench_wall(cameras_from_urls_file(args.urls_file), args.layout, args.seconds,
                           **options)  # type: ignore[arg-type]

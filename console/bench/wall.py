@@ -34,7 +34,7 @@ _WARMUP_LIMIT_S = 20.0  # cameras without a first frame by then are measured fro
 
 
 # -- test streams ------------------------------------------------------------------------------------------
-class TestStreams:
+class RtspTestPeer:
     """The gst-rtsp-server peer in its own process group; ``urls`` once started. A context manager."""
 
     def __init__(self, count: int, size: tuple[int, int], fps: int) -> None:
@@ -42,7 +42,7 @@ class TestStreams:
         self.proc: subprocess.Popen[str] | None = None
         self.urls: list[str] = []
 
-    def __enter__(self) -> TestStreams:
+    def __enter__(self) -> RtspTestPeer:
         self.start()
         return self
 
@@ -74,6 +74,17 @@ class TestStreams:
             "the RTSP test server did not start (it needs /usr/bin/python3 with python3-gi, "
             f"gir1.2-gst-rtsp-server-1.0 and gstreamer1.0-plugins-ugly): {err[-400:]}"
         )
+
+    def cpu_seconds(self) -> float | None:
+        """CPU the server (its encoders) has used so far, from /proc; None where unknown."""
+        if self.proc is None:
+            return None
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -148,6 +159,7 @@ def run_wall(
     base_dir: Path | None = None,
     secret_lookup: Callable[[str], tuple[str, str] | None] | None = None,
     timezone: str = "Asia/Shanghai",
+    peer_cpu: Callable[[], float | None] | None = None,
 ) -> dict[str, Any]:
     """Show ``cameras`` on a wall of ``layout`` tiles for ``seconds``; the wall half of the result."""
     from types import SimpleNamespace
@@ -201,11 +213,14 @@ def run_wall(
         deadline = time.monotonic() + duration_s
         poll = QTimer()
         poll.setInterval(50)
-        poll.timeout.connect(lambda: loop.quit() if time.monotonic() >= deadline or (until and until()) else None)
+        poll.timeout.connect(
+            lambda: loop.quit() if time.monotonic() >= deadline or (until and until()) else None
+        )
         poll.start()
         loop.exec()
         poll.stop()
 
+    base_memory = rss_mb()  # Python, Qt and the wall, before any stream
     engine.start()
     try:
         wall.show()
@@ -217,9 +232,11 @@ def run_wall(
         for run in runs:
             run.start = counts(run)
         recording[0] = True
+        peer0 = peer_cpu() if peer_cpu else None
         cpu0, t0 = cpu_seconds(), time.monotonic()
         run_loop(seconds)
         cpu1, t1 = cpu_seconds(), time.monotonic()
+        peer1 = peer_cpu() if peer_cpu else None
         recording[0] = False
         for run in runs:
             run.end = counts(run)
@@ -235,6 +252,9 @@ def run_wall(
         wall.deleteLater()
         bridge.deleteLater()
         app.processEvents()
+    for run, camera, stream in zip(runs, cameras, streams, strict=True):  # the URL of the stream shown
+        sub = stream == "sub" and camera.sub_url
+        run.url = str(camera.sub_url if sub else camera.main_url or camera.sub_url)
     cameras_out = [
         {
             "url": _display(run.url),
@@ -252,6 +272,8 @@ def run_wall(
         "cpu_cores": round((cpu1 - cpu0) / window, 3),
         "rss_mb": round(memory, 1),
         "rss_mb_per_stream": round(memory / max(1, len(runs)), 1),
+        "rss_mb_before_streams": round(base_memory, 1),
+        "rss_mb_per_stream_added": round((memory - base_memory) / max(1, len(runs)), 1),
         "seconds": round(window, 2),
         "warmup_s": round(warmup_s, 2),
         "cpu_ms_per_frame": round(1000 * (cpu1 - cpu0) / max(1, decoded), 3),
@@ -259,6 +281,10 @@ def run_wall(
         "layout": layout,
         "frame_size": frame_sizes,
         "streams": streams,
+        # The test peer's encoders share this machine: what they took is not in cpu_cores, but it is gone.
+        "test_server_cpu_cores": round((peer1 - peer0) / window, 3) if peer0 is not None and peer1 is not None
+        else None,
+        "machine_cores": os.cpu_count(),
     }
 
 
@@ -279,7 +305,8 @@ def _display(url: str) -> str:
 # -- the reference -----------------------------------------------------------------------------------------
 def run_reference(sources: Sequence[Any], seconds: float) -> dict[str, Any]:
     """Bare PyAV: one thread per stream demuxing and decoding (one codec thread, as the workers do), every
-    frame discarded. Counted, like the wall, once every stream has decoded its first frame."""
+    frame discarded. Counted, like the wall, once every stream has decoded its first frame. Local files are
+    decoded as fast as they go (not paced, not looped): their reference fps is the decoder's speed."""
     import av
 
     stop = threading.Event()
@@ -335,6 +362,7 @@ def bench_wall(
     window_size: tuple[int, int] = (1920, 1080),
     base_dir: Path | None = None,
     secret_lookup: Callable[[str], tuple[str, str] | None] | None = None,
+    peer_cpu: Callable[[], float | None] | None = None,
 ) -> dict[str, Any]:
     """The whole benchmark: the wall, then the reference on the same streams."""
     from console.video.source import resolve
@@ -342,13 +370,15 @@ def bench_wall(
     if not cameras:
         raise ValueError("no camera with a stream URL to show")
     cameras = list(cameras)[:layout]
-    result = run_wall(cameras, layout, seconds, window_size, base_dir=base_dir, secret_lookup=secret_lookup)
+    result = run_wall(cameras, layout, seconds, window_size, base_dir=base_dir, secret_lookup=secret_lookup,
+                      peer_cpu=peer_cpu)
     sources = []
     for camera, stream in zip(cameras, result.pop("streams"), strict=True):  # the streams the wall showed
         credential = secret_lookup(camera.credential) if secret_lookup and camera.credential else None
         url = camera.sub_url if stream == "sub" and camera.sub_url else camera.main_url or camera.sub_url
         sources.append(resolve(str(url), base_dir=base_dir, credential=credential))
-    reference = run_reference(sources, reference_seconds if reference_seconds is not None else min(seconds, 10))
+    ref_seconds = reference_seconds if reference_seconds is not None else min(seconds, 10)
+    reference = run_reference(sources, ref_seconds)
     result["reference_decode_fps"] = reference["decode_fps"]
     result["reference"] = reference
     # Everything the wall process spent per decoded frame (decode, scale + RGB, paint, GUI) against bare

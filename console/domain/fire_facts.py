@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from drivers.base import DeviceEvent, EventState
@@ -113,6 +114,7 @@ def system_label(event: FireEvent | None, place: Place) -> str:
     return place.system
 
 
+@lru_cache(maxsize=8192)  # the board sorts the same few hundred addresses on every refresh
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """"2" before "10": numbers compare as numbers."""
     return tuple((0, int(t)) if t.isdigit() else (1, t) for t in re.findall(r"\d+|\D+", text))

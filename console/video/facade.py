@@ -12,7 +12,13 @@ from console.domain.session import Session
 
 from .motion import MotionResult
 from .motion_zones import (
-    TimeRange, Zone, ZoneConfigError, ZoneSet, parse_time_range, parse_zones, validate_zone,
+    TimeRange,
+    Zone,
+    ZoneConfigError,
+    ZoneSet,
+    parse_time_range,
+    parse_zones,
+    validate_zone,
 )
 from .slot import Frame, FrameSlot, SlotStats
 from .status import Reason, StreamState, StreamStatus

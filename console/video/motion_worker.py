@@ -82,7 +82,8 @@ def zone_to_dict(zone: Zone) -> dict[str, Any]:
 def _range_to_dict(r: TimeRange) -> dict[str, str]:
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     days = "daily" if len(r.days) == 7 else ",".join(names[d] for d in sorted(r.days))
-    return {"days": days, "from": r.start.strftime("%H:%M"), "to": r.end.strftime("%H:%M") if r.end else "24:00"}
+    end = r.end.strftime("%H:%M") if r.end else "24:00"
+    return {"days": days, "from": r.start.strftime("%H:%M"), "to": end}
 
 
 def load_zones_file(path: Path) -> list[Zone]:
@@ -102,7 +103,8 @@ def save_zones_file(path: Path, zones: Iterable[Zone]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps({"zones": [zone_to_dict(z) for z in zones]}, ensure_ascii=False, indent=2), "utf-8")
+    text = json.dumps({"zones": [zone_to_dict(z) for z in zones]}, ensure_ascii=False, indent=2)
+    tmp.write_text(text, "utf-8")
     tmp.replace(path)
 
 

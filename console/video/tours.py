@@ -25,7 +25,7 @@ class TourError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TourStep:
-    """Show ``layout`` tiles (None: keep the wall's layout) with ``cameras`` first, for ``dwell_s`` seconds."""
+    """Show ``layout`` tiles (None: keep the layout) with ``cameras`` first, for ``dwell_s`` seconds."""
 
     cameras: tuple[str, ...] = ()
     layout: int | None = None
@@ -66,7 +66,9 @@ def tour_to_dict(tour: Tour) -> dict[str, Any]:
     ]}
 
 
-def tour_from_dict(data: Any, layouts: Iterable[int] | None = None, known: Iterable[str] | None = None) -> Tour:
+def tour_from_dict(
+    data: Any, layouts: Iterable[int] | None = None, known: Iterable[str] | None = None
+) -> Tour:
     """Validate one stored tour. Unknown cameras are dropped (the site may have changed), not fatal."""
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise TourError("a tour is an object with a name and steps")
@@ -82,7 +84,8 @@ def tour_from_dict(data: Any, layouts: Iterable[int] | None = None, known: Itera
         if cameras_known is not None:
             cameras = [c for c in cameras if c in cameras_known]
         layout = raw.get("layout")
-        if layout is not None and (not isinstance(layout, int) or (allowed is not None and layout not in allowed)):
+        bad_layout = not isinstance(layout, int) or (allowed is not None and layout not in allowed)
+        if layout is not None and bad_layout:
             raise TourError(f"tour {data['name']!r}: unknown layout {layout!r}")
         dwell = raw.get("dwell_s", DEFAULT_DWELL_S)
         if not isinstance(dwell, int | float) or isinstance(dwell, bool):

@@ -165,6 +165,18 @@
 <context>
     <name>CameraWall</name>
     <message>
+        <source>Show &amp;motion boxes</source>
+        <translation>显示移动侦测框(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Motion &amp;zones…</source>
+        <translation>移动侦测区域(&amp;Z)…</translation>
+    </message>
+    <message>
+        <source>Motion &amp;activity…</source>
+        <translation>移动活跃度(&amp;A)…</translation>
+    </message>
+    <message>
         <source>No video yet</source>
         <translation>暂无视频</translation>
     </message>
@@ -757,6 +769,14 @@
         <translation>全屏(&amp;F)</translation>
     </message>
     <message>
+        <source>&amp;Motion</source>
+        <translation>移动侦测(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Show &amp;motion boxes</source>
+        <translation>显示移动侦测框(&amp;M)</translation>
+    </message>
+    <message>
         <source>&amp;Alarm</source>
         <translation>报警(&amp;A)</translation>
     </message>
@@ -769,6 +789,18 @@
         <translation>关于(&amp;A)</translation>
     </message>
     <message>
+        <source>Motion &amp;zones</source>
+        <translation>移动侦测区域(&amp;Z)</translation>
+    </message>
+    <message>
+        <source>Motion &amp;activity</source>
+        <translation>移动活跃度(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Motion zones of {camera} saved</source>
+        <translation>{camera} 的移动侦测区域已保存</translation>
+    </message>
+    <message>
         <source>Unlocked by {user}</source>
         <translation>已由 {user} 解锁</translation>
     </message>
@@ -779,6 +811,120 @@
     <message>
         <source>Campus Console — the duty officers' workstation of the campus security monitoring centre.</source>
         <translation>校园安全监控台 — 校园安全监控中心值班人员工作站。</translation>
+    </message>
+</context>
+<context>
+    <name>MotionActivity</name>
+    <message>
+        <source>Motion activity — {camera}</source>
+        <translation>移动活跃度 — {camera}</translation>
+    </message>
+    <message>
+        <source>changed share of the picture</source>
+        <translation>画面变化比例</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>No motion analysis for this camera</source>
+        <translation>此摄像机未启用移动侦测</translation>
+    </message>
+    <message>
+        <source>Motion now: {n} boxes</source>
+        <translation>当前有移动：{n} 个区域</translation>
+    </message>
+    <message>
+        <source>No motion now</source>
+        <translation>当前无移动</translation>
+    </message>
+</context>
+<context>
+    <name>MotionZoneEditor</name>
+    <message>
+        <source>Motion zones — {camera}</source>
+        <translation>移动侦测区域 — {camera}</translation>
+    </message>
+    <message>
+        <source>Include (watch)</source>
+        <translation>包含（侦测）</translation>
+    </message>
+    <message>
+        <source>Exclude (ignore)</source>
+        <translation>排除（忽略）</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <source>Armed: motion here is an alarm</source>
+        <translation>布防：此区域内的移动即报警</translation>
+    </message>
+    <message>
+        <source>&amp;Finish polygon</source>
+        <translation>完成多边形(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete zone</source>
+        <translation>删除区域(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Your role may not change the configuration</source>
+        <translation>您的角色无权修改配置</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Sensitivity</source>
+        <translation>灵敏度</translation>
+    </message>
+    <message>
+        <source>Minimum object size</source>
+        <translation>最小目标尺寸</translation>
+    </message>
+    <message>
+        <source>Armed daily</source>
+        <translation>每日布防时段</translation>
+    </message>
+    <message>
+        <source>Zones</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Click to add points, double-click or Enter to close the polygon, right-click or Backspace to take the last point back.</source>
+        <translation>单击添加顶点，双击或按 Enter 闭合多边形，右击或按 Backspace 撤销上一个顶点。</translation>
+    </message>
+    <message>
+        <source>Zone {name} added</source>
+        <translation>已添加区域 {name}</translation>
+    </message>
+    <message>
+        <source>Could not save: {reason}</source>
+        <translation>保存失败：{reason}</translation>
+    </message>
+    <message>
+        <source>A zone called {name} exists already</source>
+        <translation>已存在名为 {name} 的区域</translation>
+    </message>
+    <message>
+        <source>include</source>
+        <translation>包含</translation>
+    </message>
+    <message>
+        <source>exclude</source>
+        <translation>排除</translation>
+    </message>
+    <message>
+        <source>, armed</source>
+        <translation>，布防</translation>
     </message>
 </context>
 <context>
@@ -855,6 +1001,21 @@
     </message>
 </context>
 <context>
+    <name>SecondWallWindow</name>
+    <message>
+        <source>Camera wall 2 — {site}</source>
+        <translation>第二监视墙 — {site}</translation>
+    </message>
+    <message>
+        <source>Camera &amp;layout</source>
+        <translation>画面布局(&amp;L)</translation>
+    </message>
+    <message>
+        <source>{n} tiles</source>
+        <translation>{n} 画面</translation>
+    </message>
+</context>
+<context>
     <name>StatusPanel</name>
     <message>
         <source>On duty: {name} ({role})</source>
@@ -871,6 +1032,99 @@
     <message>
         <source>Open alarms: </source>
         <translation>未处理报警：</translation>
+    </message>
+</context>
+<context>
+    <name>WallExtras</name>
+    <message>
+        <source>&amp;Wall</source>
+        <translation>监视墙(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Second wall window</source>
+        <translation>第二监视墙窗口(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Tours</source>
+        <translation>轮巡(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop tour</source>
+        <translation>停止轮巡</translation>
+    </message>
+    <message>
+        <source>Start or stop the tour</source>
+        <translation>开始/停止轮巡</translation>
+    </message>
+    <message>
+        <source>Saved &amp;layouts</source>
+        <translation>已存画面布局(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Save layout as…</source>
+        <translation>画面布局另存为…</translation>
+    </message>
+    <message>
+        <source>Tour stopped</source>
+        <translation>轮巡已停止</translation>
+    </message>
+    <message>
+        <source>Tour {name} paused: an alarm needs attention</source>
+        <translation>轮巡“{name}”已暂停：有报警待处理</translation>
+    </message>
+    <message>
+        <source>Tour {name} running</source>
+        <translation>轮巡“{name}”进行中</translation>
+    </message>
+    <message>
+        <source>Save layout</source>
+        <translation>保存画面布局</translation>
+    </message>
+    <message>
+        <source>Name of this layout:</source>
+        <translation>布局名称：</translation>
+    </message>
+</context>
+<context>
+    <name>WallInteraction</name>
+    <message>
+        <source>Snapshot</source>
+        <translation>抓图</translation>
+    </message>
+    <message>
+        <source>Back to the grid</source>
+        <translation>返回多画面</translation>
+    </message>
+    <message>
+        <source>Maximise</source>
+        <translation>最大化</translation>
+    </message>
+    <message>
+        <source>Open in the second window</source>
+        <translation>在第二监视墙中打开</translation>
+    </message>
+    <message>
+        <source>No picture to save</source>
+        <translation>没有可保存的画面</translation>
+    </message>
+    <message>
+        <source>Snapshots need a data directory</source>
+        <translation>抓图需要数据目录</translation>
+    </message>
+    <message>
+        <source>Could not save the snapshot</source>
+        <translation>抓图保存失败</translation>
+    </message>
+    <message>
+        <source>Snapshot saved: {path}</source>
+        <translation>抓图已保存：{path}</translation>
+    </message>
+</context>
+<context>
+    <name>ZoneCanvas</name>
+    <message>
+        <source>No picture from this camera yet</source>
+        <translation>此摄像机尚无画面</translation>
     </message>
 </context>
 </TS>

@@ -30,8 +30,10 @@ from widgets.camera_wall import LAYOUTS, CameraWall
 from widgets.wall_tours import WallTourDriver, load_tours, save_tours
 
 CAMS = [f"cam-{i}" for i in range(1, 6)]
-SITE = '[site]\nname = "tour"\ntimezone = "Asia/Shanghai"\n\n[[campuses]]\nid = "east"\nname = "东"\n' + "".join(
-    f'\n[[cameras]]\nid = "{c}"\nname = "{c}"\ncampus = "east"\nmain_url = "file:clips/{c}.mp4"\n' for c in CAMS
+SITE = '[site]\nname = "tour"\ntimezone = "Asia/Shanghai"\n\n[[campuses]]\nid = "east"\nname = "东"\n'
+SITE += "".join(
+    f'\n[[cameras]]\nid = "{c}"\nname = "{c}"\ncampus = "east"\nmain_url = "file:clips/{c}.mp4"\n'
+    for c in CAMS
 )
 
 

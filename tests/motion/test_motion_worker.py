@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,13 @@ from argon2 import PasswordHasher
 from console.config import parse_site
 from console.engine import Engine
 from console.video.motion_worker import (
-    KIND_ALARM, KIND_ENDED, KIND_STARTED, CameraMotion, MotionWorker, load_zones_file, save_zones_file,
+    KIND_ALARM,
+    KIND_ENDED,
+    KIND_STARTED,
+    CameraMotion,
+    MotionWorker,
+    load_zones_file,
+    save_zones_file,
 )
 from console.video.motion_zones import ZoneConfigError, parse_zones
 from console.video.slot import FrameSlot
@@ -208,3 +215,46 @@ def test_zones_are_validated_before_they_replace_the_old_ones(tmp_path: Path) ->
     path = tmp_path / "cam-a.json"
     save_zones_file(path, good)
     assert load_zones_file(path) == good
+
+
+SITE_HEAD = ('[site]\nname = "t"\n[[campuses]]\nid = "e"\nname = "E"\n'
+             '[[cameras]]\nid = "cam-a"\nname = "A"\ncampus = "e"\nmain_url = "rtsp://h/a"\n')
+
+
+def test_the_camera_motion_table_is_validated_with_line_numbers() -> None:
+    from console.config import ConfigError
+
+    good = parse_site(SITE_HEAD + '[cameras.motion]\nsensitivity = 2.0\n[[cameras.motion.zones]]\n'
+                      'name = "z"\npoints = [[0, 0], [100, 0], [100, 100]]\n', "s.toml")
+    motion = good.cameras[0].motion
+    assert motion is not None and motion.enabled and motion.sensitivity == 2.0
+    assert motion.zones[0]["name"] == "z"
+    assert parse_site(SITE_HEAD, "s.toml").cameras[0].motion is None
+    bad = SITE_HEAD + ('[cameras.motion]\nsensitivity = 0\nzones_file = "z.json"\n[[cameras.motion.zones]]\n'
+                       'name = "bow"\npoints = [[0, 0], [100, 100], [100, 0], [0, 100]]\n'
+                       '[[cameras.motion.zones]]\nname = "far"\npoints = [[0, 0], [900, 0], [0, 50]]\n')
+    with pytest.raises(ConfigError) as info:
+        parse_site(bad, "s.toml")
+    text = str(info.value)
+    assert "s.toml:12: cameras[0].motion.sensitivity" in text
+    assert "crosses itself" in text and "zone 'bow'" in text
+    with pytest.raises(ConfigError, match="outside the 320x180 frame"):
+        parse_site(SITE_HEAD + '[cameras.motion]\n[[cameras.motion.zones]]\nname = "far"\n'
+                   'points = [[0, 0], [900, 0], [0, 50]]\n', "s.toml")
+    with pytest.raises(ConfigError, match="not both"):
+        parse_site(SITE_HEAD + '[cameras.motion]\nzones_file = "z.json"\n[[cameras.motion.zones]]\n'
+                   'name = "a"\npoints = [[0, 0], [10, 0], [0, 10]]\n', "s.toml")
+    with pytest.raises(ConfigError, match="unknown|Extra|not permitted|extra"):
+        parse_site(SITE_HEAD + '[cameras.motion]\nsensitivty = 2.0\n', "s.toml")
+
+
+def test_the_demo_site_enables_motion_with_an_armed_zone() -> None:
+    from console.config import load_site
+    from console.paths import demo_site_path
+
+    site = load_site(demo_site_path())
+    enabled = [c for c in site.cameras if c.motion is not None and c.motion.enabled]
+    assert 2 <= len(enabled) <= 3
+    zones = [z for c in enabled for z in parse_zones({"zones": c.motion.zones})]  # type: ignore[union-attr]
+    armed = [z for z in zones if z.armed]
+    assert armed and all(armed[0].is_armed(datetime(2026, 1, d, h)) for d in range(1, 8) for h in (0, 12, 23))

@@ -181,7 +181,7 @@ class GB26875Driver:
         task = asyncio.current_task()
         assert task is not None
         self.track(task)
-        session = Session(self, peer, writer.write)
+        session = Session(self, peer, writer.write, stream=True)
         self._sessions.add(session)
         self._per_ip[str(host)] += 1
         log.info("connection from %s", peer)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from drivers.base import DeviceEvent, DriverContext, EventState, Priority, utc_now
 from drivers.fire.gb26875.adu import AduError, DecodedAdu, UitdOperation, UnknownAdu, decode_adu
@@ -69,7 +69,7 @@ class _Answer:
     """What to send back for one received item once its events (if any) are committed."""
 
     reply: Callable[[], bytes] | None = None
-    ingests: list[asyncio.Future[int]] = field(default_factory=list)
+    events: list[DeviceEvent] = field(default_factory=list)
     frame: Frame | None = None
     nak: bool = False
 
@@ -77,10 +77,15 @@ class _Answer:
 class Session:
     """Protocol state for one TCP connection or UDP peer. ``send`` writes bytes to the peer."""
 
-    def __init__(self, owner: Owner, peer: str, send: Callable[[bytes], None]) -> None:
+    def __init__(
+        self, owner: Owner, peer: str, send: Callable[[bytes], None], *, stream: bool = False
+    ) -> None:
+        """``stream``: the link is a byte stream (TCP), so the answers to one read may leave in one
+        write (one system call instead of one per frame); datagram links keep one answer per datagram."""
         self.owner = owner
         self.peer = peer
         self._send = send
+        self._stream = stream
         self._serial = 0  # our own initiatives, numbered from 0 on each connection (§1.1)
         self._pending: dict[int, asyncio.Future[Frame]] = {}
         self._lock = asyncio.Lock()  # UDP datagrams are handled by separate tasks: keep their order
@@ -92,29 +97,59 @@ class Session:
     async def handle(self, items: list[Frame | FrameError]) -> None:
         """Answer a batch of received items in order.
 
-        All events of the batch are queued to the store before the first wait, so one group commit
-        covers a burst of coalesced frames; each answer still leaves only after its own events commit.
+        All events of the batch go to the store as one job before the first wait (``ingest_many`` when
+        the context has it: one future and one loop wake-up per read), so one group commit covers a
+        burst of coalesced frames; no answer that carries events leaves before that commit.
         """
         self.last_active = asyncio.get_running_loop().time()
         async with self._lock:
-            for answer in [self._prepare(item) for item in items]:
-                if answer.ingests:
-                    results = await asyncio.gather(*answer.ingests, return_exceptions=True)
-                    failed = [r for r in results if isinstance(r, BaseException)]
-                    if failed:
+            answers = [self._prepare(item) for item in items]
+            events = [event for answer in answers for event in answer.events]
+            stored = self._store(events) if events else None
+            failure: BaseException | None = None
+            waited = False
+            out: list[bytes] = []  # answers not yet written (stream links write them together)
+            for answer in answers:
+                if answer.events:
+                    if not waited and stored is not None:
+                        waited = True
+                        self._write(out)  # what precedes the first commit does not wait for it
+                        try:
+                            results = await stored
+                        except Exception as exc:
+                            failure = exc
+                        else:
+                            failure = next((r for r in results if isinstance(r, BaseException)), None)
+                    if failure is not None:
                         # No ACK: the UITD retransmits, and the dedup key keeps what did commit single.
                         self.ingest_failures += 1
                         frame = answer.frame
                         log.error("%s: storing events failed (%s); serial %s not acknowledged raw=%s",
-                                  self.peer, failed[0], frame.serial if frame else "?",
+                                  self.peer, failure, frame.serial if frame else "?",
                                   frame.raw.hex(" ") if frame else "")
                         continue
                 if answer.reply is not None and not self.closed:
-                    self._send(answer.reply())
+                    out.append(answer.reply())
+                    if not self._stream:
+                        self._write(out)
                     if answer.nak:
                         self.naked += 1
                     else:
                         self.acked += 1
+            self._write(out)
+
+    def _write(self, out: list[bytes]) -> None:
+        if out and not self.closed:
+            self._send(out[0] if len(out) == 1 else b"".join(out))
+        out.clear()
+
+    def _store(self, events: list[DeviceEvent]) -> asyncio.Future[Any]:
+        """Queue every event now, in order, before anything is awaited; one awaitable for all of them."""
+        ctx = self.owner.context
+        many = getattr(ctx, "ingest_many", None)
+        if many is not None:
+            return asyncio.ensure_future(many(events))
+        return asyncio.gather(*(asyncio.ensure_future(ctx.ingest(e)) for e in events), return_exceptions=True)
 
     def _prepare(self, item: Frame | FrameError) -> _Answer:
         if isinstance(item, FrameError):
@@ -136,8 +171,8 @@ class Session:
     def _nak(self, item: Frame | FrameError) -> _Answer:
         return _Answer(lambda: nak_for(item, local_now()), nak=True)
 
-    def _ack(self, frame: Frame, ingests: list[asyncio.Future[int]] | None = None) -> _Answer:
-        return _Answer(lambda: ack_for(frame, local_now()), ingests or [], frame)
+    def _ack(self, frame: Frame, events: list[DeviceEvent] | None = None) -> _Answer:
+        return _Answer(lambda: ack_for(frame, local_now()), events or [], frame)
 
     def _upload(self, frame: Frame) -> _Answer:
         if frame.is_heartbeat:
@@ -158,8 +193,8 @@ class Session:
             events = map_decoded(frame, decoded, received_time=received, source=ctx.device.id,
                                  points=ctx.device.points)
             self._note_patrol(frame, decoded, received)
-        # ensure_future queues every store job now, in frame order, before anything is awaited.
-        return self._ack(frame, [asyncio.ensure_future(ctx.ingest(e)) for e in events])
+        # handle() queues the events of the whole read to the store, in frame order, before any wait.
+        return self._ack(frame, events)
 
     def _user_data(self, frame: Frame, type_code: int, received: datetime) -> DeviceEvent:
         """A vendor's own ADU type: kept raw for the duty log; nothing here can interpret it."""
