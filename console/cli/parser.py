@@ -166,7 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # `bench motion` passes its options on to the benchmark's own parser; anything else is a usage error.
+        if args.command == "bench" and args.bench_command == "motion":
+            args.motion_args = [*extra, *args.motion_args]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     for key, value in GLOBAL_DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
