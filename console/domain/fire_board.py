@@ -167,7 +167,10 @@ def _panel(panel: PanelInfo, entries: list[Entry], facts: Facts, site_points: Ma
             cells[(at.system, at.zone, at.number)] = Cell(at.number, p.name, None, p.id)
     for place, condition, name, point in marks:
         totals[condition] += 1
-        systems.setdefault(place.system, dict.fromkeys(Condition, 0))[condition] += 1
+        counts = systems.get(place.system)
+        if counts is None:  # not setdefault: building the default for every mark cost more than the rest
+            counts = systems[place.system] = dict.fromkeys(Condition, 0)
+        counts[condition] += 1
         if place.number:
             key = (place.system, place.zone, place.number)
             old = cells.get(key)
