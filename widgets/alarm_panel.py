@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
@@ -24,17 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.alarms import Alarm, AlarmAction, Disposition, can_close
-from console.domain.roles import Permission, PermissionDenied
+from console.domain.roles import Permission
 from console.domain.session import Session
 from console.services.facade import ConsoleServices
 
+from .alarm_actor import AlarmActor
 from .alarm_logic import action_enabled, history_lines
 from .alarm_model import AlarmTableModel
 from .bridge import Bridge
 from .disposition_dialog import DispositionDialog
 from .formatting import format_time, site_zone
 from .futures import FutureRelay
-from .i18n import action_label
 
 
 class KeepColourDelegate(QStyledItemDelegate):
@@ -103,6 +102,8 @@ class AlarmPanel(QWidget):
         self._session = session
         self._zone = site_zone(services.site.site.timezone)
         self._relay = FutureRelay(self)
+        self._actor = AlarmActor(services, session, self._relay, self)
+        self._actor.sig_message.connect(self.sig_message)
         self.close_dialog: DispositionDialog | None = None
         self._history_of: tuple[object, ...] | None = None
         self._settle_timer = QTimer(self)
@@ -257,18 +258,7 @@ class AlarmPanel(QWidget):
             self.close_dialog = None
 
     def silence(self) -> None:
-        try:
-            future = self._services.alarms.silence(self._session)
-        except PermissionDenied as exc:
-            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
-            return
-        self._relay.watch(future, self._silenced)
-
-    def _silenced(self, future: Future[Any]) -> None:
-        exc = future.exception()
-        self.sig_message.emit(
-            self.tr("Could not silence: {reason}").format(reason=exc) if exc else self.tr("Alarms silenced")
-        )
+        self._actor.silence()
 
     def _act(
         self,
@@ -278,26 +268,8 @@ class AlarmPanel(QWidget):
         alarm: Alarm | None = None,
     ) -> None:
         alarm = alarm or self.selected_alarm()
-        if alarm is None:
-            return
-        try:
-            future = self._services.alarms.act(self._session, alarm.id, action, note, disposition)
-        except PermissionDenied as exc:
-            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
-            return
-        self._relay.watch(future, lambda f: self._acted(action, alarm, f))
-
-    def _acted(self, action: AlarmAction, alarm: Alarm, future: Future[Any]) -> None:
-        exc = future.exception()
-        if exc is not None:
-            # e.g. someone else acted first; the list already shows the newer state from the bus.
-            self.sig_message.emit(
-                self.tr("Could not {action}: {reason}").format(action=action_label(action), reason=exc)
-            )
-        else:
-            self.sig_message.emit(
-                self.tr("{action}: {summary}").format(action=action_label(action), summary=alarm.summary)
-            )
+        if alarm is not None:
+            self._actor.act(alarm, action, note, disposition)
 
     def shutdown(self) -> None:
         self._relay.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
@@ -30,10 +29,11 @@ from console.domain.fire_board import (
 )
 from console.domain.fire_facts import is_fire_kind
 from console.domain.messages import AlarmChanged, DeviceHealthChanged, EventStored
-from console.domain.roles import Permission, PermissionDenied
+from console.domain.roles import Permission
 from console.domain.session import Session
 from console.services.facade import ConsoleServices
 
+from .alarm_actor import AlarmActor
 from .alarm_logic import action_enabled
 from .bridge import Bridge
 from .disposition_dialog import DispositionDialog
@@ -44,7 +44,6 @@ from .fire_entries import FireEntryModel, make_entry_table
 from .fire_grid import PointGrid
 from .formatting import site_zone
 from .futures import FutureRelay
-from .i18n import action_label
 
 # Enough fire events to describe every open condition of a busy campus; older ones fall back on the alarm.
 BACKLOG = 2000
@@ -76,6 +75,8 @@ class FireBoardView(QWidget):
         self._bridge = bridge
         self._zone = site_zone(services.site.site.timezone)
         self._relay = FutureRelay(self)
+        self._actor = AlarmActor(services, session, self._relay, self)
+        self._actor.sig_message.connect(self.sig_message)
         site = services.site
         self._panels = [PanelInfo(p.id, p.name) for p in site.panels]
         panel_ids = {p.id for p in site.panels}
@@ -268,14 +269,7 @@ class FireBoardView(QWidget):
         self._act(AlarmAction.ACKNOWLEDGE)
 
     def silence(self) -> None:
-        try:
-            future = self._services.alarms.silence(self._session)
-        except PermissionDenied as exc:
-            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
-            return
-        self._relay.watch(future, lambda f: self.sig_message.emit(
-            self.tr("Could not silence: {reason}").format(reason=f.exception()) if f.exception()
-            else self.tr("Alarms silenced")))
+        self._actor.silence()
 
     def close_selected(self) -> None:
         entry = self.selected_entry()
@@ -303,21 +297,8 @@ class FireBoardView(QWidget):
              alarm: Alarm | None = None) -> None:
         entry = self.selected_entry()
         alarm = alarm or (entry.alarm if entry else None)
-        if alarm is None:
-            return
-        try:
-            future = self._services.alarms.act(self._session, alarm.id, action, note, disposition)
-        except PermissionDenied as exc:
-            self.sig_message.emit(self.tr("Not allowed: {reason}").format(reason=exc))
-            return
-        self._relay.watch(future, lambda f: self._acted(action, alarm, f))
-
-    def _acted(self, action: AlarmAction, alarm: Alarm, future: Future[Any]) -> None:
-        exc = future.exception()
-        label = action_label(action)
-        text = (self.tr("Could not {action}: {reason}").format(action=label, reason=exc) if exc
-                else self.tr("{action}: {summary}").format(action=label, summary=alarm.summary))
-        self.sig_message.emit(text)
+        if alarm is not None:
+            self._actor.act(alarm, action, note, disposition)
 
     def shutdown(self) -> None:
         self._relay.close()

@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>AlarmActor</name>
+    <message>
+        <source>Not allowed: {reason}</source>
+        <translation>无权操作：{reason}</translation>
+    </message>
+    <message>
+        <source>Could not {action}: {reason}</source>
+        <translation>{action}失败：{reason}</translation>
+    </message>
+    <message>
+        <source>{action}: {summary}</source>
+        <translation>{action}：{summary}</translation>
+    </message>
+    <message>
+        <source>Could not silence: {reason}</source>
+        <translation>消音失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Alarms silenced</source>
+        <translation>已消音</translation>
+    </message>
+</context>
+<context>
     <name>AlarmPanel</name>
     <message>
         <source>Acknowledge</source>
@@ -26,26 +49,6 @@
     <message>
         <source>{time}  raised  {summary}</source>
         <translation>{time}  报警  {summary}</translation>
-    </message>
-    <message>
-        <source>Not allowed: {reason}</source>
-        <translation>无权操作：{reason}</translation>
-    </message>
-    <message>
-        <source>Could not silence: {reason}</source>
-        <translation>消音失败：{reason}</translation>
-    </message>
-    <message>
-        <source>Alarms silenced</source>
-        <translation>已消音</translation>
-    </message>
-    <message>
-        <source>Could not {action}: {reason}</source>
-        <translation>{action}失败：{reason}</translation>
-    </message>
-    <message>
-        <source>{action}: {summary}</source>
-        <translation>{action}：{summary}</translation>
     </message>
 </context>
 <context>
@@ -275,26 +278,6 @@
     <message>
         <source>Linked cameras: {cameras}</source>
         <translation>联动摄像机：{cameras}</translation>
-    </message>
-    <message>
-        <source>Not allowed: {reason}</source>
-        <translation>无权操作：{reason}</translation>
-    </message>
-    <message>
-        <source>Could not silence: {reason}</source>
-        <translation>消音失败：{reason}</translation>
-    </message>
-    <message>
-        <source>Alarms silenced</source>
-        <translation>已消音</translation>
-    </message>
-    <message>
-        <source>Could not {action}: {reason}</source>
-        <translation>{action}失败：{reason}</translation>
-    </message>
-    <message>
-        <source>{action}: {summary}</source>
-        <translation>{action}：{summary}</translation>
     </message>
 </context>
 <context>
