@@ -1,4 +1,4 @@
-"""Fire benchmark: a UITD flood through the GB/T 26875.3 driver with durable ACKs, up to the officer's screen."""
+"""Fire benchmark: a UITD flood through the GB/T 26875.3 driver with durable ACKs, up to the screen."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from console.bench.stats import percentile
 from console.config import parse_site
 from console.engine import Engine, services_of
 
-SITE = """
+UITD_SITE = """
 [site]
 name = "bench"
 [[campuses]]
@@ -32,15 +32,35 @@ settings = {{ listen_port = {port}, max_connections_per_ip = 64, heartbeat_timeo
 """
 
 
-def _free_port() -> int:
+def uitd_site_text(port: int) -> str:
+    """A one-panel site: a GB/T 26875.3 server on ``port`` (also used by the durability test)."""
+    return UITD_SITE.format(port=port)
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 def _flood_cmd(port: int, frames: int, fires: int, connections: int, inflight: int) -> list[str]:
-    return [sys.executable, "-m", "console", "simulate", "uitd-flood", "--port", str(port), "--frames", str(frames),
-            "--fires", str(fires), "--connections", str(connections), "--window", str(inflight)]
+    return [
+        sys.executable,
+        "-m",
+        "console",
+        "simulate",
+        "uitd-flood",
+        "--port",
+        str(port),
+        "--frames",
+        str(frames),
+        "--fires",
+        str(fires),
+        "--connections",
+        str(connections),
+        "--window",
+        str(inflight),
+    ]
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -48,22 +68,29 @@ def _ms(values: list[float], q: float) -> float:
 
 
 def _engine(root: Path, name: str, max_batch: int | None) -> tuple[Engine, int]:
-    port = _free_port()
-    engine = Engine(parse_site(SITE.format(port=port)), root / name, store_max_batch=max_batch)
+    port = free_port()
+    engine = Engine(parse_site(uitd_site_text(port)), root / name, store_max_batch=max_batch)
     engine.start()
     deadline = time.monotonic() + 10
-    while getattr(engine.host.slots["uitd"].driver, "bound_port", None) is None and time.monotonic() < deadline:
+    while (
+        getattr(engine.host.slots["uitd"].driver, "bound_port", None) is None and time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     return engine, port
 
 
-def _run_flood(port: int, frames: int, fires: int, connections: int, inflight: int,
-               pump: Any = None) -> dict[str, Any]:
+def _run_flood(
+    port: int, frames: int, fires: int, connections: int, inflight: int, pump: Any = None
+) -> dict[str, Any]:
     """Run the flood client in its own process (the devices are remote: they must not share our GIL)."""
     # Its report (every latency) is larger than a pipe holds: a file, so the client never blocks on us.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as report:
-        proc = subprocess.Popen(_flood_cmd(port, frames, fires, connections, inflight), stdout=report,
-                                stdin=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            _flood_cmd(port, frames, fires, connections, inflight),
+            stdout=report,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
         while proc.poll() is None:
             if pump is not None:
                 pump()  # the GUI thread keeps running its event loop while the flood goes on
@@ -75,7 +102,9 @@ def _run_flood(port: int, frames: int, fires: int, connections: int, inflight: i
     return json.loads(out)
 
 
-def bench_fire(frames: int, fires: int, connections: int, inflight: int, reference_frames: int) -> dict[str, Any]:
+def bench_fire(
+    frames: int, fires: int, connections: int, inflight: int, reference_frames: int
+) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -89,8 +118,13 @@ def bench_fire(frames: int, fires: int, connections: int, inflight: int, referen
         try:
             engine.accounts.create_first_admin("bench", "Bench", "bench-password")
             session = engine.accounts.login("bench", "bench-password")
-            window = build_window(services_of(engine), session, "en",
-                                  settings=QSettings(str(root / "ui.ini"), QSettings.Format.IniFormat), audio=False)
+            window = build_window(
+                services_of(engine),
+                session,
+                "en",
+                settings=QSettings(str(root / "ui.ini"), QSettings.Format.IniFormat),
+                audio=False,
+            )
             window.show()
             seen: dict[str, float] = {}
 
@@ -119,7 +153,9 @@ def bench_fire(frames: int, fires: int, connections: int, inflight: int, referen
             timer.stop()
             board = [seen[p] - t for p, t in result["fire_sent_monotonic"].items() if p in seen]
             stored_fires = engine.store.submit(
-                lambda tx: tx.conn.execute("SELECT count(*) FROM events WHERE kind = 'fire.alarm'").fetchone()[0]
+                lambda tx: tx.conn.execute(
+                    "SELECT count(*) FROM events WHERE kind = 'fire.alarm'"
+                ).fetchone()[0]
             ).result(10)
             window.close()
             engine.accounts.logout(session)
@@ -127,8 +163,9 @@ def bench_fire(frames: int, fires: int, connections: int, inflight: int, referen
             engine.stop()
         ref_engine, ref_port = _engine(root, "reference", 1)
         try:
-            ref = _run_flood(ref_port, reference_frames, max(1, fires * reference_frames // frames), connections,
-                             inflight)
+            ref = _run_flood(
+                ref_port, reference_frames, max(1, fires * reference_frames // frames), connections, inflight
+            )
         finally:
             ref_engine.stop()
     finally:

@@ -11,29 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from console.bench.fire import free_port, uitd_site_text
 from console.storage.store import DB_NAME, open_reader
 from drivers.fire.gb26875 import flood
 from drivers.fire.gb26875.frame import Command, Frame, FrameReader
-
-SITE = """
-[site]
-name = "durability"
-[[campuses]]
-id = "c"
-name = "C"
-[[panels]]
-id = "uitd"
-name = "UITD"
-campus = "c"
-driver = "fire.gb26875"
-settings = {{ listen_port = {port} }}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def connect(port: int, deadline: float) -> socket.socket:
@@ -50,7 +31,7 @@ def connect(port: int, deadline: float) -> socket.socket:
 def test_acked_frames_survive_sigkill(tmp_path: Path) -> None:
     port = free_port()
     site = tmp_path / "site.toml"
-    site.write_text(SITE.format(port=port), encoding="utf-8")
+    site.write_text(uitd_site_text(port), encoding="utf-8")
     data = tmp_path / "data"
     console = subprocess.Popen(
         [
