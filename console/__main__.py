@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
             from console.app import run_gui
 
             return run_gui(args)
-        handler = {"bench": _bench, "simulate": _simulate, "motion-scan": _motion_scan}.get(args.command) or COMMANDS[args.command]
+        handler = {"bench": _bench, "simulate": _simulate, "motion-scan": _motion_scan}.get(
+            args.command
+        ) or COMMANDS[args.command]
         return handler(args)
     except ConfigError as exc:
         for issue in exc.errors:

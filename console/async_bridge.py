@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -40,10 +41,8 @@ class LoopCompleter:
             if not self._done:
                 return
             items, self._done = self._done, []
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
             self._loop.call_soon_threadsafe(_resolve, items)
-        except RuntimeError:  # the loop has closed: nobody is waiting any more
-            pass
 
 
 def _resolve(items: list[tuple[asyncio.Future[Any], Future[Any]]]) -> None:

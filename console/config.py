@@ -433,8 +433,8 @@ class DemoSimulator(_Model):
     """One protocol simulator the demo starts beside the console (``campus-console simulate NAME ARGS``)."""
 
     simulator: str = Field(..., min_length=1, description="Simulator name, e.g. uitd or dc09.")
-    args: list[str] = Field(default_factory=list, description="Its command-line options (host, port, scenario).")
-    start_delay_s: float = Field(2.0, ge=0.0, le=600.0, description="Seconds to wait after the console starts.")
+    args: list[str] = Field(default_factory=list, description="Its command-line options (host, port ...).")
+    start_delay_s: float = Field(2.0, ge=0.0, le=600.0, description="Seconds to wait after the start.")
 
 
 class Demo(_Model):

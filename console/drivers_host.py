@@ -194,5 +194,7 @@ class DriverHost:
             slot.restarts += 1
             slot.last_error = reason
             delay = self.backoff.delay(slot.attempts, self._rng)
-            self.health(slot.device.id, HealthState.DEGRADED, f"{reason}; restart {slot.attempts} in {delay:.1f} s")
+            self.health(
+                slot.device.id, HealthState.DEGRADED, f"{reason}; restart {slot.attempts} in {delay:.1f} s"
+            )
             await asyncio.sleep(delay)

@@ -23,6 +23,7 @@ from console.storage.store import Store, Tx
 from drivers.base import DeviceInfo, create_driver
 
 if TYPE_CHECKING:
+    from console.services.facade import ConsoleServices
     from console.video.engine import VideoEngine
 
 log = logging.getLogger(__name__)
@@ -31,18 +32,31 @@ log = logging.getLogger(__name__)
 class Engine:
     """Everything the console does, without a window. ``start``/``stop`` bracket its threads."""
 
-    def __init__(self, site: Site, data_dir: Path, *, credentials: CredentialStore | None = None,
-                 accounts_hasher: object | None = None, site_text: str | None = None,
-                 store_max_batch: int | None = None, video: bool = False,
-                 site_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        data_dir: Path,
+        *,
+        credentials: CredentialStore | None = None,
+        accounts_hasher: object | None = None,
+        site_text: str | None = None,
+        store_max_batch: int | None = None,
+        video: bool = False,
+        site_dir: Path | None = None,
+    ) -> None:
         self.site = site
         self.site_text = site_text
         self.data_dir = Path(data_dir)
         self.bus = Bus()
-        self.store = Store(self.data_dir, publish=self.bus.publish,
-                           **({"max_batch": store_max_batch} if store_max_batch else {}))
+        self.store = Store(
+            self.data_dir,
+            publish=self.bus.publish,
+            **({"max_batch": store_max_batch} if store_max_batch else {}),
+        )
         self.audit = AuditLog(self.store)
-        self.accounts = Accounts(self.store, self.audit, **({"hasher": accounts_hasher} if accounts_hasher else {}))
+        self.accounts = Accounts(
+            self.store, self.audit, **({"hasher": accounts_hasher} if accounts_hasher else {})
+        )
         self.linkage = Linkage.from_site(site)
         self.alarms = AlarmCenter(self.store, self.accounts, self.linkage)
         self.devices = DeviceRegistry(self.store)
@@ -67,7 +81,9 @@ class Engine:
         try:
             self.alarms.load()
             self.devices.declare(self._device_statuses())
-            self.audit.record("system", audit.APP_START, self.site.site.name, {"data_dir": str(self.data_dir)})
+            self.audit.record(
+                "system", audit.APP_START, self.site.site.name, {"data_dir": str(self.data_dir)}
+            )
             if self.site_text is not None:
                 self.store.submit(self._note_site_change).result(10)
             for info, driver_name, settings in self._driver_devices():
@@ -100,8 +116,9 @@ class Engine:
 
         if site_dir is None:
             site_dir = demo_site_path().parent if self.site.demo else Path.cwd()
-        video = VideoEngine(self.site.cameras, self._camera_credential, self.devices.set_health,
-                            base_dir=site_dir)
+        video = VideoEngine(
+            self.site.cameras, self._camera_credential, self.devices.set_health, base_dir=site_dir
+        )
         self._attach_motion(video, site_dir)
         return video
 
@@ -134,8 +151,13 @@ class Engine:
             cameras.append(CameraMotion(cam.id, cam.name, tuple(zones), settings.sensitivity))
         if not cameras:
             return
-        worker = MotionWorker(cameras, video.analysis_slot, self.store.ingest,
-                              rate=video.config.analysis_fps or 5.0, tz=ZoneInfo(self.site.site.timezone))
+        worker = MotionWorker(
+            cameras,
+            video.analysis_slot,
+            self.store.ingest,
+            rate=video.config.analysis_fps or 5.0,
+            tz=ZoneInfo(self.site.site.timezone),
+        )
 
         def save_zones(camera_id: str, zones: Sequence[Zone], actor: str) -> None:
             size = worker.frame_size(camera_id) or MOTION_FRAME_SIZE
@@ -177,10 +199,10 @@ class Engine:
         return result
 
 
-def services_of(engine: Engine) -> "ConsoleServices":
+def services_of(engine: Engine) -> ConsoleServices:
     """The façade the views get: services plus read helpers that open their own connections."""
-    from console.services.facade import ConsoleServices
     from console.services.device_commands import DeviceCommands
+    from console.services.facade import ConsoleServices
     from console.services.fire_procedure import FireProcedures
     from console.storage import alarm_rows, queries
 
@@ -199,8 +221,14 @@ def services_of(engine: Engine) -> "ConsoleServices":
             conn.close()
 
     return ConsoleServices(
-        site=engine.site, bus=engine.bus, accounts=engine.accounts, alarms=engine.alarms,
-        devices=engine.devices, audit=engine.audit, recent_events=recent_events, alarm_history=alarm_history,
+        site=engine.site,
+        bus=engine.bus,
+        accounts=engine.accounts,
+        alarms=engine.alarms,
+        devices=engine.devices,
+        audit=engine.audit,
+        recent_events=recent_events,
+        alarm_history=alarm_history,
         video=engine.video.facade() if engine.video is not None else None,
         fire_procedures=FireProcedures(engine.store, engine.accounts, engine.site),
         commands=DeviceCommands(engine.host.call, engine.accounts, engine.audit),

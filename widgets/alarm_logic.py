@@ -12,6 +12,7 @@ from console.services.alarm_center import ACTION_PERMISSION
 from .formatting import format_time
 from .i18n import action_label, disposition_label, status_label
 
+
 def action_enabled(alarm: Alarm | None, action: AlarmAction, session: Session) -> bool:
     return alarm is not None and action in allowed_actions(alarm) and session.can(ACTION_PERMISSION[action])
 

@@ -112,8 +112,14 @@ class EventLogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             texts = self._texts.get(row.id)
             if texts is None:
-                texts = self._texts[row.id] = (format_time(row.time, self._zone), priority_label(row.priority),
-                                               row.kind, row.source, row.point, row.summary)
+                texts = self._texts[row.id] = (
+                    format_time(row.time, self._zone),
+                    priority_label(row.priority),
+                    row.kind,
+                    row.source,
+                    row.point,
+                    row.summary,
+                )
             return texts[index.column()]
         column = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and column == "priority" and row.priority.is_alarm:

@@ -87,8 +87,8 @@ def _values(a: Alarm) -> tuple[Any, ...]:
 
 def insert_action(conn: sqlite3.Connection, record: ActionRecord) -> None:
     conn.execute(
-        "INSERT INTO alarm_actions (alarm_id, time, actor, action, from_status, to_status, note, disposition) "
-        "VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO alarm_actions (alarm_id, time, actor, action, from_status, to_status, note, "
+        "disposition) VALUES (?,?,?,?,?,?,?,?)",
         (
             record.alarm_id,
             record.time.isoformat(),

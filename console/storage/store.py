@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,8 +61,12 @@ class _Job:
 
     __slots__ = ("fn", "future", "event", "events", "enqueued")
 
-    def __init__(self, fn: Callable[[Tx], Any] | None, event: DeviceEvent | None,
-                 events: list[DeviceEvent] | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[[Tx], Any] | None,
+        event: DeviceEvent | None,
+        events: list[DeviceEvent] | None = None,
+    ) -> None:
         self.fn = fn
         self.event = event
         self.events = events
@@ -95,7 +99,7 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 
 def iso(moment: datetime) -> str:
     """A fixed-width UTC ISO-8601 text, so stored times sort correctly as strings."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_row(event: DeviceEvent) -> tuple[Any, ...]:
@@ -396,7 +400,9 @@ def _insert_events(
     return outcomes
 
 
-def _insert_one(conn: sqlite3.Connection, event: DeviceEvent, fresh: list[tuple[int, DeviceEvent]]) -> IngestResult:
+def _insert_one(
+    conn: sqlite3.Connection, event: DeviceEvent, fresh: list[tuple[int, DeviceEvent]]
+) -> IngestResult:
     cur = conn.execute(_INSERT_EVENT, event_row(event))
     if cur.rowcount == 1:
         event_id = int(cur.lastrowid or 0)

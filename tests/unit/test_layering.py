@@ -24,3 +24,15 @@ def test_console_resolves_to_this_tree() -> None:
 
     for package in (console, drivers, widgets):
         assert Path(package.__file__).resolve().is_relative_to(ROOT), package.__file__
+
+
+def test_ruff_is_clean() -> None:
+    exe = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
+    result = subprocess.run(
+        [exe, "check", "console", "widgets", "drivers", "tests", "packaging"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr

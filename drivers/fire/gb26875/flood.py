@@ -30,7 +30,9 @@ def plan(frames: int, fires: int, seed: int = 0) -> list[tuple[str, int, int, in
     fire_n = 0
     for i in range(frames):
         if i in fire_at:
-            out.append(("fire", 90 + fire_n // 200, fire_n % 200 + 1, ComponentStatus.FIRE | ComponentStatus.NORMAL))
+            out.append(
+                ("fire", 90 + fire_n // 200, fire_n % 200 + 1, ComponentStatus.FIRE | ComponentStatus.NORMAL)
+            )
             fire_n += 1
         elif i % 5 == 0:
             bit = ComponentStatus.FAULT if rng.random() < 0.5 else ComponentStatus(0)
@@ -44,17 +46,40 @@ def plan(frames: int, fires: int, seed: int = 0) -> list[tuple[str, int, int, in
 def wire(serial: int, uitd: int, index: int, kind: str, zone: int, number: int, status: int) -> bytes:
     # Each frame carries its own event time so no two frames share a dedup key.
     tag = encode_time(_BASE + timedelta(seconds=index))
-    adu = encode_adu([ComponentState(
-        system_type=1, system_addr=1, component_type=SMOKE if kind == "fire" else MODULE,
-        component_addr=component_address(zone, number), status=ComponentStatus(status),
-        description=f"{zone}区{number}号", time_raw=tag,
-    )])
-    return encode_frame(Frame.build(serial=serial & 0xFFFF, command=Command.SEND, source=address_from_int(uitd),
-                                    dest=CENTER, time=datetime.now(), adu=adu))
+    adu = encode_adu(
+        [
+            ComponentState(
+                system_type=1,
+                system_addr=1,
+                component_type=SMOKE if kind == "fire" else MODULE,
+                component_addr=component_address(zone, number),
+                status=ComponentStatus(status),
+                description=f"{zone}区{number}号",
+                time_raw=tag,
+            )
+        ]
+    )
+    return encode_frame(
+        Frame.build(
+            serial=serial & 0xFFFF,
+            command=Command.SEND,
+            source=address_from_int(uitd),
+            dest=CENTER,
+            time=datetime.now(),
+            adu=adu,
+        )
+    )
 
 
-async def _connection(host: str, port: int, uitd: int, jobs: list[tuple[int, tuple[str, int, int, int]]],
-                      window: int, acks: list[float], fire_sent: dict[str, float]) -> None:
+async def _connection(
+    host: str,
+    port: int,
+    uitd: int,
+    jobs: list[tuple[int, tuple[str, int, int, int]]],
+    window: int,
+    acks: list[float],
+    fire_sent: dict[str, float],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     frames = FrameReader()
     sent: dict[int, float] = {}
@@ -85,18 +110,27 @@ async def _connection(host: str, port: int, uitd: int, jobs: list[tuple[int, tup
     await writer.wait_closed()
 
 
-async def flood(host: str, port: int, frames: int, fires: int, connections: int, window: int) -> dict[str, object]:
+async def flood(
+    host: str, port: int, frames: int, fires: int, connections: int, window: int
+) -> dict[str, object]:
     jobs = list(enumerate(plan(frames, fires)))
     acks: list[float] = []
     fire_sent: dict[str, float] = {}
     started = time.monotonic()
-    await asyncio.gather(*(
-        _connection(host, port, 1000 + c, jobs[c::connections], window, acks, fire_sent)
-        for c in range(connections)
-    ))
+    await asyncio.gather(
+        *(
+            _connection(host, port, 1000 + c, jobs[c::connections], window, acks, fire_sent)
+            for c in range(connections)
+        )
+    )
     elapsed = time.monotonic() - started
-    return {"frames": frames, "acked": len(acks), "seconds": elapsed, "ack_latencies_s": acks,
-            "fire_sent_monotonic": fire_sent}
+    return {
+        "frames": frames,
+        "acked": len(acks),
+        "seconds": elapsed,
+        "ack_latencies_s": acks,
+        "fire_sent_monotonic": fire_sent,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
