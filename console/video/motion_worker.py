@@ -355,10 +355,11 @@ def motion_event(camera_id: str, camera_name: str, record: MotionRecord, wall: f
     if record.alarm:
         kind, priority = KIND_ALARM, Priority.SECURITY
         state = EventState.ACTIVE if started else EventState.CLEARED
-        summary = f"Motion in armed zone: {where}" if started else f"Motion ended in armed zone: {where}"
+        # Stored summaries are records in the site's language, like the panels' own texts.
+        summary = f"布防区域移动侦测报警：{where}" if started else f"布防区域移动结束：{where}"
     else:
         kind, priority, state = (KIND_STARTED if started else KIND_ENDED), Priority.INFO, EventState.INFO
-        summary = f"Motion: {where}" if started else f"Motion ended: {where}"
+        summary = f"移动侦测：{where}" if started else f"移动结束：{where}"
     payload: dict[str, Any] = {
         "zone": record.zone, "peak_score": round(record.peak_score, 5),
         "boxes": [[int(v) for v in b] for b in record.boxes], "start": record.start, "armed": record.alarm,
