@@ -17,6 +17,7 @@ from console.services.facade import ConsoleServices
 from .bridge import Bridge
 from .formatting import format_time, site_zone
 from .i18n import device_kind_label, health_label
+from .reasons import reason_label
 from .theme import HEALTH_COLOURS, dot_icon, health_colour
 from .wall_dnd import CAMERA_MIME, camera_mime
 
@@ -113,7 +114,8 @@ class DeviceTree(QTreeWidget):
 
 
 def _tooltip(device: DeviceStatus, zone: tzinfo | None) -> str:
-    lines = [device.id, health_label(device.health) + (f": {device.reason}" if device.reason else "")]
+    reason = reason_label(device.reason) if device.reason else ""
+    lines = [device.id, health_label(device.health) + (f": {reason}" if reason else "")]
     if device.changed_at is not None:
         lines.append(format_time(device.changed_at, zone))
     return "\n".join(lines)

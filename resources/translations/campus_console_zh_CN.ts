@@ -130,7 +130,7 @@
     </message>
     <message>
         <source>unreachable</source>
-        <translation>无法连接</translation>
+        <translation>网络不可达</translation>
     </message>
     <message>
         <source>timeout</source>
@@ -142,7 +142,7 @@
     </message>
     <message>
         <source>stream ended</source>
-        <translation>码流中断</translation>
+        <translation>码流结束</translation>
     </message>
     <message>
         <source>stream error</source>
@@ -150,7 +150,7 @@
     </message>
     <message>
         <source>no stream URL</source>
-        <translation>无码流地址</translation>
+        <translation>未配置码流地址</translation>
     </message>
     <message>
         <source>unknown</source>
@@ -981,6 +981,65 @@
     <message>
         <source>normal</source>
         <translation>正常</translation>
+    </message>
+</context>
+<context>
+    <name>Reasons</name>
+    <message>
+        <source>authentication failed</source>
+        <translation>认证失败</translation>
+    </message>
+    <message>
+        <source>stream not found</source>
+        <translation>码流不存在</translation>
+    </message>
+    <message>
+        <source>unreachable</source>
+        <translation>网络不可达</translation>
+    </message>
+    <message>
+        <source>timed out</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>unsupported codec</source>
+        <translation>不支持的编码</translation>
+    </message>
+    <message>
+        <source>stream ended</source>
+        <translation>码流结束</translation>
+    </message>
+    <message>
+        <source>stream error</source>
+        <translation>码流错误</translation>
+    </message>
+    <message>
+        <source>no stream URL</source>
+        <translation>未配置码流地址</translation>
+    </message>
+    <message>
+        <source>no new frames (stalled)</source>
+        <translation>画面停滞</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>重连中</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>demo scenario</source>
+        <translation>演示脚本</translation>
+    </message>
+    <message>
+        <source>reconnecting: {reason}</source>
+        <translation>重连中：{reason}</translation>
+    </message>
+    <message>
+        <source>listening on {reason}</source>
+        <translation>监听 {reason}</translation>
     </message>
 </context>
 <context>
