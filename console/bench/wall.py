@@ -34,6 +34,36 @@ _WARMUP_LIMIT_S = 20.0  # cameras without a first frame by then are measured fro
 
 
 # -- test streams ------------------------------------------------------------------------------------------
+def spawn_rtsp_server(port: int, mounts: Sequence[str], extra: Sequence[str] = (), timeout: float = 20.0
+                      ) -> tuple[subprocess.Popen[str], int]:
+    """Start the gst-rtsp-server peer under the system Python in its own process group (so a kill takes
+    GStreamer's helper threads too) and wait for its READY line; returns the process and its port.
+    On failure the process is killed and RuntimeError carries the tail of its stderr."""
+    args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(port)]
+    for mount in mounts:
+        args += ["--mount", mount]
+    proc = subprocess.Popen([*args, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "GST_DEBUG": "0"})
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline()
+            if line.startswith("READY"):
+                return proc, int(line.split()[1])
+            if not line and proc.poll() is not None:
+                break
+    err = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    raise RuntimeError(err[-500:] or "no READY line in time")
+
+
 class RtspTestPeer:
     """The gst-rtsp-server peer in its own process group; ``urls`` once started. A context manager."""
 
@@ -51,29 +81,15 @@ class RtspTestPeer:
 
     def start(self, timeout: float = 20.0) -> None:
         w, h = self.size
-        args = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", "0"]
-        for i in range(1, self.count + 1):
-            args += ["--mount", f"/cam{i}={w}x{h}@{self.fps}"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True, env={**os.environ, "GST_DEBUG": "0"})
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if ready:
-                line = self.proc.stdout.readline()
-                if line.startswith("READY"):
-                    port = int(line.split()[1])
-                    self.urls = [f"rtsp://127.0.0.1:{port}/cam{i}" for i in range(1, self.count + 1)]
-                    return
-                if not line and self.proc.poll() is not None:
-                    break
-        err = self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else ""
-        self.stop()
-        raise RuntimeError(
-            "the RTSP test server did not start (it needs /usr/bin/python3 with python3-gi, "
-            f"gir1.2-gst-rtsp-server-1.0 and gstreamer1.0-plugins-ugly): {err[-400:]}"
-        )
+        mounts = [f"/cam{i}={w}x{h}@{self.fps}" for i in range(1, self.count + 1)]
+        try:
+            self.proc, port = spawn_rtsp_server(0, mounts, timeout=timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(
+                "the RTSP test server did not start (it needs /usr/bin/python3 with python3-gi, "
+                f"gir1.2-gst-rtsp-server-1.0 and gstreamer1.0-plugins-ugly): {exc}"
+            ) from None
+        self.urls = [f"rtsp://127.0.0.1:{port}/cam{i}" for i in range(1, self.count + 1)]
 
     def cpu_seconds(self) -> float | None:
         """CPU the server (its encoders) has used so far, from /proc; None where unknown."""

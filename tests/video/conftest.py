@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import select
 import signal
 import subprocess
 import time
@@ -13,15 +12,14 @@ from pathlib import Path
 
 import pytest
 
+# The gst-rtsp-server peer lives in console/bench so `bench wall --serve-test-streams` starts it too.
+from console.bench.wall import SYSTEM_PYTHON, spawn_rtsp_server
 from console.video.source import resolve
 from console.video.status import Backoff, StreamState
 from console.video.worker import StreamWorker, WorkerConfig
 
 HERE = Path(__file__).resolve().parent
 CLIPS = HERE.parents[1] / "resources" / "demo" / "clips"
-SYSTEM_PYTHON = "/usr/bin/python3"
-# The gst-rtsp-server peer; it lives in console/bench so `bench wall --serve-test-streams` can start it too.
-RTSP_SERVER_SCRIPT = HERE.parents[1] / "console" / "bench" / "rtsp_test_server.py"
 
 # Short timeouts and a quick backoff: the failure tests then finish in seconds, not minutes.
 FAST = WorkerConfig(
@@ -100,28 +98,15 @@ class RtspServer:
         return f"rtsp://{userinfo + '@' if userinfo else ''}127.0.0.1:{self.port}{mount}"
 
     def start(self, timeout: float = 15.0) -> None:
-        args = [SYSTEM_PYTHON, str(RTSP_SERVER_SCRIPT), "--port", str(self.port)]
-        for path, spec in self.mounts.items():
-            args += ["--mount", f"{path}={spec}"]
+        mounts = [f"{path}={spec}" for path, spec in self.mounts.items()]
+        extra: list[str] = []
         if self.auth:
-            args += ["--auth", self.auth[0], "--user", self.auth[1], "--password", self.auth[2]]
-        # Its own process group: SIGKILL then takes GStreamer's helper threads down with it.
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True, env={**os.environ, "GST_DEBUG": "0"})
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if ready:
-                line = self.proc.stdout.readline()
-                if line.startswith("READY"):
-                    self.port = int(line.split()[1])
-                    return
-                if not line and self.proc.poll() is not None:
-                    break
-        err = self.proc.stderr.read() if self.proc.stderr and self.proc.poll() is not None else ""
-        self.kill()
-        raise RuntimeError(f"RTSP test server did not start: {err[-500:]}")
+            extra = ["--auth", self.auth[0], "--user", self.auth[1], "--password", self.auth[2]]
+        try:
+            self.proc, self.port = spawn_rtsp_server(self.port, mounts, extra, timeout)
+        except RuntimeError as exc:
+            self.proc = None
+            raise RuntimeError(f"RTSP test server did not start: {exc}") from None
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
