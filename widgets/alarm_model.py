@@ -6,7 +6,7 @@ import bisect
 from datetime import tzinfo
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
 from console.domain import alarms as am
@@ -15,6 +15,7 @@ from console.domain.events import Priority
 
 from .formatting import format_time, place_and_summary
 from .i18n import priority_label, status_label
+from .table_model import Index, RowTableModel
 from .theme import priority_colour, text_on
 
 ALARM_ROLE = Qt.ItemDataRole.UserRole + 1  # the Alarm itself
@@ -22,7 +23,6 @@ FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the row of the first o
 
 COLUMNS = ("priority", "status", "time", "place", "source", "count")
 
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def row_key(alarm: Alarm) -> tuple[int, int, float, int]:
@@ -30,8 +30,10 @@ def row_key(alarm: Alarm) -> tuple[int, int, float, int]:
     return (*am.sort_key(alarm), -alarm.id)
 
 
-class AlarmTableModel(QAbstractTableModel):
+class AlarmTableModel(RowTableModel):
     """Updated one alarm at a time (``upsert``) so selections survive; closed alarms leave the table."""
+
+    columns = COLUMNS
 
     def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -126,27 +128,18 @@ class AlarmTableModel(QAbstractTableModel):
         return self._first_fire
 
     # -- Qt model interface -------------------------------------------------------------------------
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._alarms)
+    def _row_total(self) -> int:
+        return len(self._alarms)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return (
-            self.tr("Priority"),
+    def _titles(self) -> tuple[str, ...]:
+        return (self.tr("Priority"),
             self.tr("Status"),
             self.tr("Time"),
             self.tr("Place / what"),
             self.tr("Source"),
-            self.tr("Count"),
-        )[section]
+            self.tr("Count"),)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # Painting and sizing ask every cell for seven or more roles: answer from a per-alarm table.
         row = index.row()
         if not index.isValid() or not 0 <= row < len(self._alarms):

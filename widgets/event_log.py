@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from console.domain.events import Priority
@@ -16,11 +16,11 @@ from console.services.facade import ConsoleServices
 from .bridge import Bridge
 from .formatting import format_time, site_zone
 from .i18n import priority_label
+from .table_model import Index, RowTableModel
 from .theme import priority_colour
 
 MAX_ROWS = 2000
 COLUMNS = ("time", "priority", "kind", "source", "point", "summary")
-_Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,9 @@ def row_from_stored(d: dict[str, Any]) -> EventRow:
     )
 
 
-class EventLogModel(QAbstractTableModel):
+class EventLogModel(RowTableModel):
+    columns = COLUMNS
+
     def __init__(
         self, zone: tzinfo | None = None, max_rows: int = MAX_ROWS, parent: QObject | None = None
     ) -> None:
@@ -85,27 +87,18 @@ class EventLogModel(QAbstractTableModel):
             del self._rows[self._max :]
             self.endRemoveRows()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
+    def _row_total(self) -> int:
+        return len(self._rows)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return (
-            self.tr("Time"),
+    def _titles(self) -> tuple[str, ...]:
+        return (self.tr("Time"),
             self.tr("Priority"),
             self.tr("Kind"),
             self.tr("Source"),
             self.tr("Point"),
-            self.tr("Summary"),
-        )[section]
+            self.tr("Summary"),)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
@@ -15,6 +15,7 @@ from .alarm_panel import ContentColumns, KeepColourDelegate
 from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
 from .formatting import format_time
 from .i18n import status_label
+from .table_model import Index, RowTableModel
 from .theme import text_on
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1  # the Entry itself
@@ -22,12 +23,13 @@ FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the first fire's row
 COLUMNS = ("condition", "time", "location", "component", "address", "status", "cameras")
 FIRST_FIRE_TINT = "#4a1619"
 RESET_TEXT = "#7d8894"
-_Index = QModelIndex | QPersistentModelIndex
 
 
-class FireEntryModel(QAbstractTableModel):
+class FireEntryModel(RowTableModel):
     """Follows the board by rows removed, inserted and moved (never a reset), so the selection and the
     view's layout survive a storm. Display texts are cached per alarm: painting a cell is a lookup."""
+
+    columns = COLUMNS
 
     def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -82,21 +84,14 @@ class FireEntryModel(QAbstractTableModel):
     def row_of(self, alarm_id: int) -> int | None:
         return next((i for i, e in enumerate(self._entries) if e.alarm.id == alarm_id), None)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._entries)
+    def _row_total(self) -> int:
+        return len(self._entries)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is not Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
+    def _titles(self) -> tuple[str, ...]:
         return (self.tr("State"), self.tr("Time"), self.tr("Location"), self.tr("Component"),
-                self.tr("Panel / address"), self.tr("Handling"), self.tr("Cameras"))[section]
+                self.tr("Panel / address"), self.tr("Handling"), self.tr("Cameras"),)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         entry = self.entry_at(index.row()) if index.isValid() else None
         if entry is None:
             return None
