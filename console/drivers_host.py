@@ -81,6 +81,13 @@ class _Context:
     def secret(self, name: str) -> str | None:
         return self._host.secret(name)
 
+    async def save_file(self, category: str, data: bytes, suffix: str) -> str:
+        if self._host.files is None:
+            raise RuntimeError("this driver host stores no files")
+        save = self._host.files
+        # Writing a picture (with its fsync) must not stall every other device's session.
+        return await asyncio.get_running_loop().run_in_executor(None, save, category, data, suffix)
+
 
 class DriverHost:
     """Owns one event loop thread. ``ingest`` must be thread-safe and return a concurrent Future that
@@ -95,6 +102,7 @@ class DriverHost:
         seed: int | None = None,
         on_batch: Callable[[Callable[[], None]], None] | None = None,
         ingest_many: Callable[[list[DeviceEvent]], Future[list[Any]]] | None = None,
+        files: Callable[[str, bytes, str], str] | None = None,
     ) -> None:
         """``on_batch`` registers a callback the store calls after each group commit (see
         ``Store.add_batch_listener``); without it completions are delivered one wake-up each.
@@ -106,6 +114,7 @@ class DriverHost:
         self.completer: LoopCompleter
         self.health = health
         self.secret = secret
+        self.files = files
         self.backoff = backoff or Backoff()
         self._rng = random.Random(seed)
         self._slots: dict[str, DriverSlot] = {}

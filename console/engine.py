@@ -19,6 +19,7 @@ from console.services.audit import AuditLog, append_audit
 from console.services.credentials import CredentialStore
 from console.services.devices import DeviceRegistry, DeviceStatus
 from console.services.linkage import Linkage
+from console.storage.files import FileStore
 from console.storage.store import Store, Tx
 from drivers.base import DeviceInfo, create_driver
 
@@ -61,8 +62,13 @@ class Engine:
         self.alarms = AlarmCenter(self.store, self.accounts, self.linkage)
         self.devices = DeviceRegistry(self.store)
         self.credentials = credentials
+        self.files = FileStore(self.data_dir)
         self.host = DriverHost(
-            self.store.ingest, self.devices.set_health, self._secret, on_batch=self.store.add_batch_listener
+            self.store.ingest,
+            self.devices.set_health,
+            self._secret,
+            on_batch=self.store.add_batch_listener,
+            files=self.files.save,
         )
         self._started = False
         self.simulators = SimulatorProcesses(site.demo.simulators if site.demo else [])

@@ -69,6 +69,120 @@ class DeviceEvent:
     dedup_key: str | None = None
 
 
+class GateResult(enum.StrEnum):
+    GRANTED = "granted"
+    DENIED = "denied"
+    ALARM = "alarm"  # a door or lane condition (tailgating, forced door ...), not a pass attempt
+    INFO = "info"  # door opened or closed, a device operation
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class SubjectKind(enum.StrEnum):
+    PERSON = "person"
+    VEHICLE = "vehicle"
+    VISITOR = "visitor"
+    UNKNOWN = "unknown"
+
+
+class Method(enum.StrEnum):
+    CARD = "card"
+    FACE = "face"
+    QR = "qr"
+    PLATE = "plate"
+    PASSWORD = "password"
+    FINGERPRINT = "fingerprint"
+    REMOTE = "remote"
+    OTHER = "other"
+
+
+# Gate event kinds (DeviceEvent.kind). Passes and refusals are records (Priority.INFO); device-reported
+# conditions are alarms (Priority.SECURITY, state ACTIVE, cleared by the matching restore when one exists).
+GATE_PASS = "gate.pass"
+GATE_DENIED = "gate.denied"
+GATE_DOOR = "gate.door"  # door open / closed / unlocked / locked (INFO)
+GATE_ALARM_PREFIX = "gate.alarm."  # + tailgating, reverse, forced, held_open, climb, blocklist, fire_release
+
+
+@dataclass(frozen=True, slots=True)
+class GatePayload:
+    """The normalised gate event that every gate driver puts in ``DeviceEvent.payload`` (as a dict).
+
+    The console indexes these fields into the gate log; ``to_payload``/``from_payload`` are the only way
+    either side reads or writes them, so the two cannot drift apart.
+    """
+
+    result: GateResult
+    door: str | None = None  # device-side door / lane / reader number as the device names it
+    direction: Direction | None = None
+    subject_kind: SubjectKind = SubjectKind.UNKNOWN
+    subject_id: str | None = None  # employee number, card or plate: whichever identifies the subject
+    name: str | None = None
+    card: str | None = None
+    plate: str | None = None
+    method: Method | None = None
+    reason: str = ""  # machine word for a refusal or alarm: no_such_card, expired, blocklist, tailgating ...
+    list_name: str | None = None  # ANPR / face library list: allow, block, other
+    code: str = ""  # the vendor's own code, e.g. "hik:5/0x4b", "dahua:AccessControl/ErrorCode=16"
+    pictures: tuple[str, ...] = ()  # paths relative to the data directory (from DriverContext.save_file)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # vendor fields worth keeping (confidence ...)
+
+    def to_payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"result": self.result.value}
+        for key in ("door", "name", "card", "plate", "subject_id", "list_name"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.direction is not None:
+            out["direction"] = self.direction.value
+        if self.method is not None:
+            out["method"] = self.method.value
+        out["subject_kind"] = self.subject_kind.value
+        if self.reason:
+            out["reason"] = self.reason
+        if self.code:
+            out["code"] = self.code
+        if self.pictures:
+            out["pictures"] = list(self.pictures)
+        if self.extra:
+            out["extra"] = dict(self.extra)
+        return out
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> GatePayload:
+        """Read a payload back; unknown enum values fall back rather than fail (old rows, new drivers)."""
+
+        def enum_or(kind: type[enum.StrEnum], value: Any, default: Any) -> Any:
+            try:
+                return kind(value) if value is not None else default
+            except ValueError:
+                return default
+
+        def text(key: str) -> str | None:
+            value = payload.get(key)
+            return None if value is None else str(value)
+
+        return cls(
+            result=enum_or(GateResult, payload.get("result"), GateResult.INFO),
+            door=text("door"),
+            direction=enum_or(Direction, payload.get("direction"), None),
+            subject_kind=enum_or(SubjectKind, payload.get("subject_kind"), SubjectKind.UNKNOWN),
+            subject_id=text("subject_id"),
+            name=text("name"),
+            card=text("card"),
+            plate=text("plate"),
+            method=enum_or(Method, payload.get("method"), Method.OTHER if payload.get("method") else None),
+            reason=str(payload.get("reason") or ""),
+            list_name=text("list_name"),
+            code=str(payload.get("code") or ""),
+            pictures=tuple(str(p) for p in payload.get("pictures") or ()),
+            extra=dict(payload.get("extra") or {}),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Health:
     state: HealthState
@@ -108,6 +222,14 @@ class DriverContext(Protocol):
 
     def secret(self, name: str) -> str | None:
         """Look up a named credential (never stored in the site file)."""
+
+    async def save_file(self, category: str, data: bytes, suffix: str) -> str:
+        """Store a picture or other evidence file under the data directory (off the loop thread).
+
+        Returns its path relative to the data directory, to be put in the event's payload (e.g.
+        ``GatePayload.pictures``); the store indexes it with the event. ``category`` is a short word
+        (``face``, ``plate``, ``vehicle``, ``snapshot``) that decides the folder and the retention rule.
+        """
 
 
 @runtime_checkable
@@ -169,6 +291,15 @@ register(
     DriverSpec("fire.gb26875", "drivers.fire.gb26875.driver", title="GB/T 26875.3 monitoring-centre server")
 )
 register(DriverSpec("fire.sia_dc09", "drivers.fire.sia_dc09.driver", title="SIA DC-09 receiver"))
+register(
+    DriverSpec(
+        "gates.hikvision_isapi",
+        "drivers.gates.hikvision.driver",
+        title="Hikvision ISAPI access control / ANPR (alertStream, push, AcsEvent back-fill)",
+    )
+)
+register(DriverSpec("gates.dahua", "drivers.gates.dahua.driver", title="Dahua eventManager and upload"))
+register(DriverSpec("gates.zkteco_adms", "drivers.gates.zkteco.driver", title="ZKTeco ADMS push (iclock)"))
 
 
 # Protocol simulators, by the name `campus-console simulate NAME` takes: each module has main(argv) -> int.
@@ -176,6 +307,9 @@ SIMULATORS: dict[str, str] = {
     "uitd": "drivers.fire.gb26875.simulator",
     "uitd-flood": "drivers.fire.gb26875.flood",
     "dc09": "drivers.fire.sia_dc09.simulator",
+    "hikvision": "drivers.gates.hikvision.simulator",
+    "dahua": "drivers.gates.dahua.simulator",
+    "zkteco": "drivers.gates.zkteco.simulator",
 }
 
 

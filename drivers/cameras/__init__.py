@@ -1,0 +1,1 @@
+"""Camera drivers: ONVIF device, media, PTZ and events, and WS-Discovery."""
