@@ -15,7 +15,7 @@ from console.services.facade import ConsoleServices
 
 from .bridge import Bridge
 from .formatting import format_time, site_zone
-from .i18n import priority_label
+from .i18n import event_kind_label, priority_label
 from .table_model import Index, RowTableModel
 from .theme import priority_colour
 
@@ -108,7 +108,7 @@ class EventLogModel(RowTableModel):
                 texts = self._texts[row.id] = (
                     format_time(row.time, self._zone),
                     priority_label(row.priority),
-                    row.kind,
+                    event_kind_label(row.kind),
                     row.source,
                     row.point,
                     row.summary,

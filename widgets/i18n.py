@@ -64,6 +64,47 @@ _DEVICE_KIND = {
     "gate": QT_TRANSLATE_NOOP("Labels", "Gates and doors"),
 }
 
+# Event kinds as the drivers and services name them (DeviceEvent.kind); unknown kinds show as they are.
+_EVENT_KIND = {
+    "fire.alarm": QT_TRANSLATE_NOOP("Labels", "Fire alarm"),
+    "fire.prealarm": QT_TRANSLATE_NOOP("Labels", "Pre-alarm"),
+    "fire.supervisory": QT_TRANSLATE_NOOP("Labels", "Supervisory"),
+    "fire.fault": QT_TRANSLATE_NOOP("Labels", "Fault"),
+    "fire.disabled": QT_TRANSLATE_NOOP("Labels", "Disabled"),
+    "fire.started": QT_TRANSLATE_NOOP("Labels", "Started"),
+    "fire.feedback": QT_TRANSLATE_NOOP("Labels", "Feedback"),
+    "fire.delayed": QT_TRANSLATE_NOOP("Labels", "Delay"),
+    "fire.reset": QT_TRANSLATE_NOOP("Labels", "Reset"),
+    "fire.normal": QT_TRANSLATE_NOOP("Labels", "Back to normal"),
+    "fire.operation": QT_TRANSLATE_NOOP("Labels", "Panel operation"),
+    "fire.mains_fault": QT_TRANSLATE_NOOP("Labels", "Mains fault"),
+    "fire.battery_fault": QT_TRANSLATE_NOOP("Labels", "Battery fault"),
+    "fire.link_fault": QT_TRANSLATE_NOOP("Labels", "Link fault"),
+    "fire.comm_fault": QT_TRANSLATE_NOOP("Labels", "Communication fault"),
+    "fire.analog": QT_TRANSLATE_NOOP("Labels", "Analog value"),
+    "fire.patrol_answer": QT_TRANSLATE_NOOP("Labels", "Roll-call answer"),
+    "fire.user_data": QT_TRANSLATE_NOOP("Labels", "Transmission data"),
+    "gate.pass": QT_TRANSLATE_NOOP("Labels", "Passage"),
+    "gate.denied": QT_TRANSLATE_NOOP("Labels", "Access denied"),
+    "gate.door": QT_TRANSLATE_NOOP("Labels", "Door state"),
+    "gate.alarm.tailgating": QT_TRANSLATE_NOOP("Labels", "Tailgating"),
+    "gate.alarm.reverse": QT_TRANSLATE_NOOP("Labels", "Reverse passage"),
+    "gate.alarm.forced": QT_TRANSLATE_NOOP("Labels", "Forced door"),
+    "gate.alarm.held_open": QT_TRANSLATE_NOOP("Labels", "Door held open"),
+    "gate.alarm.climb": QT_TRANSLATE_NOOP("Labels", "Climbing over"),
+    "gate.alarm.blocklist": QT_TRANSLATE_NOOP("Labels", "Block-list hit"),
+    "gate.alarm.denylist": QT_TRANSLATE_NOOP("Labels", "Deny-list hit"),
+    "gate.alarm.denied_burst": QT_TRANSLATE_NOOP("Labels", "Repeated refusals"),
+    "gate.alarm.fire_release": QT_TRANSLATE_NOOP("Labels", "Fire release (doors open)"),
+    "motion.started": QT_TRANSLATE_NOOP("Labels", "Motion"),
+    "motion.ended": QT_TRANSLATE_NOOP("Labels", "Motion ended"),
+    "motion.alarm": QT_TRANSLATE_NOOP("Labels", "Motion in armed zone"),
+    "camera.motion": QT_TRANSLATE_NOOP("Labels", "Camera motion"),
+    "camera.tamper": QT_TRANSLATE_NOOP("Labels", "Camera tamper"),
+    "camera.input": QT_TRANSLATE_NOOP("Labels", "Camera input"),
+    "device.offline": QT_TRANSLATE_NOOP("Labels", "Device offline"),
+}
+
 # Kept alive here: Qt does not own an installed translator, and a collected one silently stops working.
 _installed: list[QTranslator] = []
 
@@ -101,6 +142,10 @@ def role_label(role: Role) -> str:
 
 def device_kind_label(kind: str) -> str:
     return _t(_DEVICE_KIND[kind]) if kind in _DEVICE_KIND else kind
+
+
+def event_kind_label(kind: str) -> str:
+    return _t(_EVENT_KIND[kind]) if kind in _EVENT_KIND else kind
 
 
 def choose_language(cli: str | None = None, site: str | None = None, system: str | None = None) -> str:

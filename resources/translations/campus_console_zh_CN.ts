@@ -521,6 +521,112 @@
     </message>
 </context>
 <context>
+    <name>GateLabels</name>
+    <message>
+        <source>Granted</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Denied</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Info</source>
+        <translation>信息</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Out</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Card</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Face</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>QR code</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Plate</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Fingerprint</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Remote</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Other</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>GateLogModel</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Gate</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Door / lane</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Direction</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Result</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Plate</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Person / vehicle ID</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Method</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
     <name>Labels</name>
     <message>
         <source>Fire</source>
@@ -649,6 +755,142 @@
     <message>
         <source>Gates and doors</source>
         <translation>门禁闸机</translation>
+    </message>
+    <message>
+        <source>Fire alarm</source>
+        <translation>火警</translation>
+    </message>
+    <message>
+        <source>Pre-alarm</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message>
+        <source>Delay</source>
+        <translation>延时</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>复位</translation>
+    </message>
+    <message>
+        <source>Back to normal</source>
+        <translation>恢复正常</translation>
+    </message>
+    <message>
+        <source>Panel operation</source>
+        <translation>控制器操作</translation>
+    </message>
+    <message>
+        <source>Mains fault</source>
+        <translation>主电故障</translation>
+    </message>
+    <message>
+        <source>Battery fault</source>
+        <translation>备电故障</translation>
+    </message>
+    <message>
+        <source>Link fault</source>
+        <translation>通信链路故障</translation>
+    </message>
+    <message>
+        <source>Communication fault</source>
+        <translation>通信故障</translation>
+    </message>
+    <message>
+        <source>Analog value</source>
+        <translation>模拟量</translation>
+    </message>
+    <message>
+        <source>Roll-call answer</source>
+        <translation>查岗应答</translation>
+    </message>
+    <message>
+        <source>Transmission data</source>
+        <translation>用户信息传输装置数据</translation>
+    </message>
+    <message>
+        <source>Passage</source>
+        <translation>通行</translation>
+    </message>
+    <message>
+        <source>Access denied</source>
+        <translation>拒绝通行</translation>
+    </message>
+    <message>
+        <source>Door state</source>
+        <translation>门状态</translation>
+    </message>
+    <message>
+        <source>Tailgating</source>
+        <translation>尾随</translation>
+    </message>
+    <message>
+        <source>Reverse passage</source>
+        <translation>反向闯入</translation>
+    </message>
+    <message>
+        <source>Forced door</source>
+        <translation>强行开门</translation>
+    </message>
+    <message>
+        <source>Door held open</source>
+        <translation>开门超时</translation>
+    </message>
+    <message>
+        <source>Climbing over</source>
+        <translation>翻越</translation>
+    </message>
+    <message>
+        <source>Block-list hit</source>
+        <translation>黑名单告警</translation>
+    </message>
+    <message>
+        <source>Deny-list hit</source>
+        <translation>禁止名单告警</translation>
+    </message>
+    <message>
+        <source>Repeated refusals</source>
+        <translation>连续拒绝通行</translation>
+    </message>
+    <message>
+        <source>Fire release (doors open)</source>
+        <translation>消防联动门常开</translation>
+    </message>
+    <message>
+        <source>Motion</source>
+        <translation>移动侦测</translation>
+    </message>
+    <message>
+        <source>Motion ended</source>
+        <translation>移动结束</translation>
+    </message>
+    <message>
+        <source>Motion in armed zone</source>
+        <translation>布防区域移动</translation>
+    </message>
+    <message>
+        <source>Camera motion</source>
+        <translation>摄像机移动侦测</translation>
+    </message>
+    <message>
+        <source>Camera tamper</source>
+        <translation>摄像机遮挡/移位</translation>
+    </message>
+    <message>
+        <source>Camera input</source>
+        <translation>摄像机报警输入</translation>
+    </message>
+    <message>
+        <source>Device offline</source>
+        <translation>设备离线</translation>
     </message>
 </context>
 <context>
