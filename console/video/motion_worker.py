@@ -30,6 +30,7 @@ from drivers.base import DeviceEvent, EventState, Priority
 from .motion import MotionConfig, MotionDetector, MotionResult
 from .motion_events import EventTracker, MotionRecord
 from .motion_zones import ALL_FRAME, TimeRange, Zone, ZoneConfigError, ZoneSet, parse_zones
+from .niceness import ANALYSIS_NICE, lower_this_thread
 from .slot import Frame, FrameSlot
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class MotionWorker:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        lower_this_thread(ANALYSIS_NICE)
         period = 1.0 / self.rate
         next_at = time.monotonic()
         while not self._stop.wait(max(0.0, next_at - time.monotonic())):

@@ -14,6 +14,7 @@ import av.error
 import av.logging
 
 from . import ffmpeg_log
+from .niceness import DECODER_NICE, lower_this_thread
 from .slot import FrameSlot
 from .source import StreamSource, redact
 from .status import (
@@ -141,6 +142,7 @@ class StreamWorker:
                 log.warning("status listener failed for camera %s", self.camera_id, exc_info=True)
 
     def _run(self) -> None:
+        lower_this_thread(DECODER_NICE)
         with ffmpeg_log.captured() as logs:
             self._logs = logs
             self._loop()
