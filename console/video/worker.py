@@ -287,7 +287,11 @@ class StreamWorker:
             # swscale converts and scales in one pass, into a new buffer for every frame: the GUI may
             # still be painting the previous array, so none is ever reused. The array is a view of that
             # buffer, padded rows included; the tile wraps it with its stride, so nothing is copied.
-            image = frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="BILINEAR")
+            # BGRA is the byte order of Qt's RGB32, which the raster engine blits as it is (RGB888 it
+            # converts on every paint: 5x the cost), and swscale writes it faster than RGB24; measured
+            # on 640x360 -> 480x270: 0.46 vs 0.73 ms to convert, 0.013 vs 0.064 ms to paint. Fast bilinear
+            # halves the scaling cost again and looks the same at tile sizes; recordings are untouched.
+            image = frame.to_ndarray(width=width, height=height, format="bgra", interpolation="FAST_BILINEAR")
             self.slot.put(image, frame.time)
         if self.config.analysis_fps > 0:
             last = self.analysis_slot.peek()

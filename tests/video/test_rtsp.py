@@ -32,7 +32,7 @@ def test_frames_arrive_over_tcp_and_udp_at_the_camera_rate(
     time.sleep(1.0)
     assert 18 <= tcp.slot.stats().decoded - before <= 32  # 25 fps live, no backlog burst
     frame = tcp.slot.peek()
-    assert frame is not None and frame.image.shape == (180, 320, 3)
+    assert frame is not None and frame.image.shape == (180, 320, 4)
     assert udp.slot.stats().decoded > 10 and tcp.status().errors == 0
 
 

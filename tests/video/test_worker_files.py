@@ -42,10 +42,10 @@ def test_a_clip_plays_at_real_time_scaled_to_the_requested_size(make_worker: Mak
     decoded = worker.slot.stats().decoded - first
     assert 40 <= decoded <= 60, decoded  # 25 fps, paced: not as fast as the decoder could go
     frame = worker.slot.peek()
-    assert frame is not None and frame.image.shape == (112, 200, 3)
-    assert frame.image.strides[1:] == (3, 1) and frame.image.strides[0] % 4 == 0  # wrappable as it is
+    assert frame is not None and frame.image.shape == (112, 200, 4)
+    assert frame.image.strides[1:] == (4, 1) and frame.image.strides[0] % 4 == 0  # wrappable as it is
     worker.set_target_size(640, 360)
-    wait_for(lambda: worker.slot.peek().image.shape == (360, 640, 3), 2, "the new size")
+    wait_for(lambda: worker.slot.peek().image.shape == (360, 640, 4), 2, "the new size")
 
 
 def test_gray_analysis_frames_come_at_the_analysis_rate(make_worker: MakeWorker) -> None:
