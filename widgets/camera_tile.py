@@ -68,6 +68,11 @@ class CameraTile(QWidget):
         self._frame: Frame | None = None  # keeps the array alive for as long as a QImage may wrap it
         self._painted_seq = 0
         self._clock_second = -1
+        # The overlay's text, drawn once into a transparent image and reused until something on it
+        # changes (the clock's second at the latest): text layout costs far more than the frame's blit.
+        self._overlay_key: tuple[object, ...] | None = None
+        self._overlay_image: QImage | None = None
+        self.overlay_renders = 0
         self.zone: tzinfo | None = None  # the site's time zone for the clock (None: the machine's)
         # Motion analysis: the newest boxes (analysis-frame pixels), that frame's size and recent scores.
         self.show_motion = False  # draw the motion boxes (the wall's toggle)
@@ -219,7 +224,7 @@ class CameraTile(QWidget):
         painter.setPen(QPen(QColor("#2a323c"), 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if self.camera is not None:
-            self._paint_overlay(painter, rect, frame is not None)
+            painter.drawImage(0, 0, self._overlay(rect, frame is not None))
         if self.alarmed:
             painter.setPen(QPen(QColor(ALARM_FRAME), 4))
             painter.drawRect(rect.adjusted(2, 2, -2, -2))
@@ -254,7 +259,25 @@ class CameraTile(QWidget):
         painter.setPen(QColor(colour))
         painter.drawText(rect, int(flags), text)
 
-    def _paint_overlay(self, painter: QPainter, rect: QRect, has_picture: bool) -> None:
+    def _overlay(self, rect: QRect, has_picture: bool) -> QImage:
+        """The name, place, clock, fps, state and alarm badge over a transparent background, cached."""
+        second = int(time.time())
+        key = (rect.width(), rect.height(), self.devicePixelRatioF(), self.font().key(), id(self.camera),
+               self.state, self.alarmed, has_picture, second, round(self.fps))
+        if key != self._overlay_key or self._overlay_image is None:
+            ratio = self.devicePixelRatioF()
+            image = QImage(QSize(round(rect.width() * ratio), round(rect.height() * ratio)),
+                           QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(ratio)
+            image.fill(Qt.GlobalColor.transparent)
+            overlay = QPainter(image)
+            self._paint_overlay(overlay, rect, has_picture, second)
+            overlay.end()
+            self._overlay_key, self._overlay_image = key, image
+            self.overlay_renders += 1
+        return self._overlay_image
+
+    def _paint_overlay(self, painter: QPainter, rect: QRect, has_picture: bool, second: int) -> None:
         assert self.camera is not None
         inner = rect.adjusted(_MARGIN, _MARGIN, -_MARGIN, -_MARGIN)
         top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
@@ -266,7 +289,7 @@ class CameraTile(QWidget):
         painter.setFont(self.font())
         if rect.height() > 4 * line:  # small tiles of a 64-way wall keep only the name
             self._text(painter, inner.adjusted(0, line + 2, 0, 0), top_left, self.camera.location, "#aab4bf")
-            self._clock_second = int(time.time())
+            self._clock_second = second
             bottom = Qt.AlignmentFlag.AlignBottom
             clock = datetime.fromtimestamp(self._clock_second, self.zone).strftime("%H:%M:%S")
             self._text(painter, inner, bottom | Qt.AlignmentFlag.AlignLeft, clock, "#dde3ea")

@@ -15,8 +15,8 @@ _FPS_WINDOW_S = 1.0
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One decoded picture: uint8 H×W×3 RGB or H×W gray, rows of packed pixels (rows may be padded: wrap it
-    with bytes-per-line = ``image.strides[0]``), and where it came from."""
+    """One decoded picture: uint8 H×W×4 BGRA (Qt's RGB32), H×W×3 RGB or H×W gray, rows of packed pixels
+    (rows may be padded: wrap it with bytes-per-line = ``image.strides[0]``), and where it came from."""
 
     image: np.ndarray
     buffer: np.ndarray  # the same memory as rows of strides[0] bytes: one C-contiguous block to wrap
