@@ -1,0 +1,1 @@
+"""The shared HTTP push listener that Hikvision, Dahua and ZKTeco push drivers register on."""
