@@ -25,6 +25,7 @@ from console.domain.fire_board import (
     Entry,
     FireBoard,
     FireEvent,
+    PanelBoard,
     PanelInfo,
     PointInfo,
     reduce_board,
@@ -43,7 +44,7 @@ from .fire_cards import CardRow
 from .fire_checklist import FireProcedureDialog
 from .fire_commands import PanelCommandBar
 from .fire_entries import FireEntryModel, make_entry_table
-from .fire_grid import PointGrid
+from .fire_grid import GridChanges, PointGrid, grid_changes
 from .formatting import site_zone
 from .futures import FutureRelay
 
@@ -106,7 +107,8 @@ class FireBoardView(QWidget):
         # thread (which yields the GIL every switch interval), so the alarm list, the bridge and the
         # wall keep being served while it runs. One at a time; changes meanwhile ask for one more.
         self._reducer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ThreadPoolExecutor-fire-board")
-        self._reducing: Future[FireBoard] | None = None
+        self._reducing: Future[tuple[FireBoard, GridChanges | None]] | None = None
+        self._grid_changes: GridChanges | None = None  # worked out with the board, for the grid's panel
         self._stale = False
         self._build()
         bridge.sig_alarm_changed.connect(self._on_alarm_changed)
@@ -220,17 +222,21 @@ class FireBoardView(QWidget):
             return
         self._timer.stop()
         self._last_refresh = time.monotonic()
-        self._reducing = self._reducer.submit(reduce_board, *self._inputs())
+        self._reducing = self._reducer.submit(_reduce_for_view, self.grid.shown, self._inputs())
         self._relay.watch(self._reducing, self._reduced)
 
-    def _reduced(self, future: Future[FireBoard]) -> None:
+    def _reduced(self, future: Future[tuple[FireBoard, GridChanges | None]]) -> None:
         self._reducing = None
         try:
-            board = future.result()
+            board, changes = future.result()
         except Exception:
             log.exception("the fire board could not be recomputed")
             return
-        self._show(board)
+        self._grid_changes = changes
+        try:
+            self._show(board)
+        finally:
+            self._grid_changes = None
         if self._stale:
             self._stale = False
             self._schedule()
@@ -257,7 +263,9 @@ class FireBoardView(QWidget):
     def show_grid_of(self, panel_id: str) -> None:
         self.grid_panel = panel_id or None
         panel = next((p for p in self.board.panels if p.id == panel_id), None)
-        self.grid.show_panel(panel)
+        changes = self._grid_changes
+        self.grid.show_panel(panel, changes if changes is not None and panel is not None
+                             and changes.old.id == panel.id else None)
         if hasattr(self, "commands"):
             self.commands.sync()
         self.grid_title.setText(self.tr("Points of {panel}").format(panel=panel.name) if panel else "")
@@ -343,3 +351,14 @@ class FireBoardView(QWidget):
         self._relay.close()
         self._timer.stop()
         self._reducer.shutdown(wait=True, cancel_futures=True)
+
+
+def _reduce_for_view(
+    shown: PanelBoard | None, inputs: tuple[Any, ...]
+) -> tuple[FireBoard, GridChanges | None]:
+    """The board, and what changes in the grid of the panel it shows (both pure: the reducer thread)."""
+    board = reduce_board(*inputs)
+    if shown is None:
+        return board, None
+    panel = next((p for p in board.panels if p.id == shown.id), None)
+    return board, grid_changes(shown, panel) if panel is not None else None

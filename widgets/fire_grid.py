@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from console.domain.fire_board import Cell, PanelBoard, Zone
+from console.domain.fire_board import Cell, Condition, PanelBoard, Zone
 
 from .fire_labels import CONDITION_COLOURS, QUIET_COLOUR, condition_label
 from .theme import text_on
@@ -31,41 +33,22 @@ class PointGrid(QTableWidget):
         self.verticalHeader().setDefaultSectionSize(CELL_SIZE - 8)
         self.panel_id: str | None = None
         self._shown: PanelBoard | None = None
+        self._styles: dict[Condition | None, tuple[QBrush, QBrush, str]] = {}
 
-    def show_panel(self, panel: PanelBoard | None) -> None:
-        if panel == self._shown and self.rowCount():
-            return  # rebuilding hundreds of items for an unchanged panel would cost every batch
-        previous, self._shown = self._shown, panel
-        if panel is not None and previous is not None and self.rowCount() and _same_rows(previous, panel):
-            # Same panel and zones: set only the cells that changed (a new point adds one cell).
-            repaint = False
-            width = max((len(z.cells) for z in panel.zones), default=0)
-            if width > self.columnCount():
-                self.setColumnCount(width)
-            for row, (old_zone, zone) in enumerate(zip(previous.zones, panel.zones, strict=True)):
-                old_cells = old_zone.cells
-                for column, cell in enumerate(zone.cells):
-                    if column >= len(old_cells) or old_cells[column] != cell:
-                        item = self.item(row, column)
-                        if item is None:
-                            self.setItem(row, column, self._item(cell))
-                        else:
-                            # Five setters would each tell the view; the cell sizes are fixed, so one
-                            # repaint at the end is all the view needs.
-                            model = self.model()
-                            blocked = model.blockSignals(True)
-                            try:
-                                self._fill(item, cell)
-                            finally:
-                                model.blockSignals(blocked)
-                            repaint = True
-                for column in range(len(zone.cells), len(old_cells)):
-                    self.takeItem(row, column)
-            if width < self.columnCount():
-                self.setColumnCount(width)
-            if repaint:
-                self.viewport().update()
+    def show_panel(self, panel: PanelBoard | None, changes: GridChanges | None = None) -> None:
+        """Show ``panel``. ``changes`` (from ``grid_changes(shown, panel)``, worked out off this thread)
+        spares the comparison here when it was made against the panel now shown."""
+        if panel is self._shown and self.rowCount():
             return
+        previous, self._shown = self._shown, panel
+        if changes is not None and changes.old is previous and previous is not None and self.rowCount():
+            self._apply(changes)
+            return
+        if panel is not None and previous is not None and self.rowCount():
+            found = grid_changes(previous, panel)
+            if found is not None:  # same panel and zones: set only the cells that changed
+                self._apply(found)
+                return
         self.panel_id = panel.id if panel else None
         zones = panel.zones if panel else ()
         self.clearContents()
@@ -76,6 +59,35 @@ class PointGrid(QTableWidget):
         for row, zone in enumerate(zones):
             for column, cell in enumerate(zone.cells):
                 self.setItem(row, column, self._item(cell))
+
+    @property
+    def shown(self) -> PanelBoard | None:
+        return self._shown
+
+    def _apply(self, changes: GridChanges) -> None:
+        if changes.width > self.columnCount():
+            self.setColumnCount(changes.width)
+        repaint = False
+        model = self.model()
+        for row, column, cell in changes.cells:
+            item = self.item(row, column)
+            if item is None:
+                self.setItem(row, column, self._item(cell))
+                continue
+            # Five setters would each tell the view; the cell sizes are fixed, so one repaint at the
+            # end is all the view needs.
+            blocked = model.blockSignals(True)
+            try:
+                self._fill(item, cell)
+            finally:
+                model.blockSignals(blocked)
+            repaint = True
+        for row, column in changes.removed:
+            self.takeItem(row, column)
+        if changes.width < self.columnCount():
+            self.setColumnCount(changes.width)
+        if repaint:
+            self.viewport().update()
 
     def cell_at(self, point_id: str) -> QTableWidgetItem | None:
         for row in range(self.rowCount()):
@@ -102,16 +114,61 @@ class PointGrid(QTableWidget):
         self._fill(item, cell)
         return item
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.LanguageChange:
+            self._styles.clear()  # the words in the cached styles are the old language's
+        super().changeEvent(event)
+
+    def _style(self, state: Condition | None) -> tuple[QBrush, QBrush, str]:
+        # A storm repaints hundreds of cells per refresh: brushes and words are made once per state.
+        style = self._styles.get(state)
+        if style is None:
+            colour = QColor(CONDITION_COLOURS[state] if state else QUIET_COLOUR)
+            label = condition_label(state) if state else self.tr("normal")
+            style = self._styles[state] = (QBrush(colour), QBrush(text_on(colour)), label)
+        return style
+
     def _fill(self, item: QTableWidgetItem, cell: Cell) -> None:
         text = cell.number if len(cell.number) <= 4 else "•"
         if item.text() != text:
             item.setText(text)
-        colour = QColor(CONDITION_COLOURS[cell.state] if cell.state else QUIET_COLOUR)
-        item.setBackground(colour)
-        item.setForeground(text_on(colour))
-        state = condition_label(cell.state) if cell.state else self.tr("normal")
-        item.setToolTip(f"{cell.name}\n{state}")
+        background, foreground, label = self._style(cell.state)
+        item.setBackground(background)
+        item.setForeground(foreground)
+        item.setToolTip(f"{cell.name}\n{label}")
         item.setData(POINT_ID_ROLE, cell.point_id)
+
+
+@dataclass(frozen=True, slots=True)
+class GridChanges:
+    """What turns the grid of ``old`` into the grid of ``new``: cells to set, cells to take away."""
+
+    old: PanelBoard
+    width: int
+    cells: tuple[tuple[int, int, Cell], ...]
+    removed: tuple[tuple[int, int], ...]
+
+
+def grid_changes(old: PanelBoard, new: PanelBoard) -> GridChanges | None:
+    """The cells that differ, or None when the rows themselves differ (then the grid is rebuilt).
+
+    Pure and thread-safe: the fire board works it out on its reducer thread."""
+    if old is new:
+        return GridChanges(old, max((len(z.cells) for z in new.zones), default=0), (), ())
+    if not _same_rows(old, new):
+        return None
+    cells: list[tuple[int, int, Cell]] = []
+    removed: list[tuple[int, int]] = []
+    for row, (old_zone, zone) in enumerate(zip(old.zones, new.zones, strict=True)):
+        old_cells = old_zone.cells
+        if old_cells == zone.cells:
+            continue
+        for column, cell in enumerate(zone.cells):
+            if column >= len(old_cells) or old_cells[column] != cell:
+                cells.append((row, column, cell))
+        removed += [(row, column) for column in range(len(zone.cells), len(old_cells))]
+    width = max((len(z.cells) for z in new.zones), default=0)
+    return GridChanges(old, width, tuple(cells), tuple(removed))
 
 
 def _same_rows(a: PanelBoard, b: PanelBoard) -> bool:
