@@ -14,12 +14,20 @@ from console.domain.roles import Role
 from console.domain.session import Session
 from console.engine import Engine, services_of
 from console.services.accounts import Accounts
+from console.services.credentials import CredentialStore
 
 log = logging.getLogger(__name__)
 
 # The demo data directory is separate from any real site's; these accounts exist only there.
 DEMO_ADMIN = ("admin", "演示管理员", "demo-admin")
 DEMO_OPERATOR = ("demo", "演示值班员", "demo-operator")
+# The demo's device simulators use published demo passwords (see `campus-console simulate NAME --help`);
+# the demo keeps them in its own data directory's encrypted credential file, never in the OS keyring.
+DEMO_MASTER_PASSWORD = "campus-console-demo"
+DEMO_CREDENTIALS = {
+    "demo-hikvision": ("admin", "Hik12345demo"),
+    "demo-dahua": ("admin", "admin123"),
+}
 
 
 def demo_session(accounts: Accounts) -> Session:
@@ -30,6 +38,18 @@ def demo_session(accounts: Accounts) -> Session:
         accounts.create_user(admin, DEMO_OPERATOR[0], DEMO_OPERATOR[1], Role.OPERATOR, DEMO_OPERATOR[2])
         accounts.logout(admin)
     return accounts.login(DEMO_OPERATOR[0], DEMO_OPERATOR[2])
+
+
+def open_credentials(directory: Path, demo: bool) -> CredentialStore:
+    """The site's credential store (OS keyring, else the encrypted file); the demo's own, seeded."""
+    if not demo:
+        return CredentialStore(directory)
+    store = CredentialStore(directory, use_keyring=False, master_password=DEMO_MASTER_PASSWORD)
+    for name, (username, secret) in DEMO_CREDENTIALS.items():
+        current = store.get(name)
+        if current is None or (current.username, current.secret) != (username, secret):
+            store.set(name, username, secret)
+    return store
 
 
 def _choose_platform() -> None:
@@ -54,11 +74,12 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("campus-console")
     app.setOrganizationName("CampusConsole")
-    engine = Engine(site, directory, site_text=site_text(args), video=True, site_dir=site_path(args).parent)
+    demo = bool(args.demo or site.demo)
+    engine = Engine(site, directory, site_text=site_text(args), video=True, site_dir=site_path(args).parent,
+                    credentials=open_credentials(directory, demo))
     engine.start()
     try:
         prepare_app(args.lang, site.site.language)
-        demo = bool(args.demo or site.demo)
         session = demo_session(engine.accounts) if demo else ask_for_session(engine.accounts)
         if session is None:
             log.info("login cancelled")

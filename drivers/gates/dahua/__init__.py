@@ -1,0 +1,1 @@
+"""Dahua access control and ANPR: eventManager attach stream (pull) and HTTP event upload (push)."""
