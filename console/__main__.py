@@ -42,6 +42,12 @@ def _motion_scan(args: object) -> int:
     return scan_main(list(args.scan_args))  # type: ignore[attr-defined]
 
 
+def _onvif(args: object) -> int:
+    from console.cli.onvif import main as onvif_main
+
+    return onvif_main(list(args.onvif_args))  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     try:
@@ -49,9 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             from console.app import run_gui
 
             return run_gui(args)
-        handler = {"bench": _bench, "simulate": _simulate, "motion-scan": _motion_scan}.get(
-            args.command
-        ) or COMMANDS[args.command]
+        special = {"bench": _bench, "simulate": _simulate, "motion-scan": _motion_scan, "onvif": _onvif}
+        handler = special.get(args.command) or COMMANDS[args.command]
         return handler(args)
     except ConfigError as exc:
         for issue in exc.errors:

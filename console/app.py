@@ -27,6 +27,7 @@ DEMO_MASTER_PASSWORD = "campus-console-demo"
 DEMO_CREDENTIALS = {
     "demo-hikvision": ("admin", "Hik12345demo"),
     "demo-dahua": ("admin", "admin123"),
+    "demo-onvif": ("admin", "secret"),
 }
 
 
@@ -77,6 +78,8 @@ def run_gui(args: argparse.Namespace) -> int:
     demo = bool(args.demo or site.demo)
     engine = Engine(site, directory, site_text=site_text(args), video=True, site_dir=site_path(args).parent,
                     credentials=open_credentials(directory, demo))
+    if not demo:
+        engine.site_path = site_path(args)  # the bundled demo site is never written to
     engine.start()
     try:
         prepare_app(args.lang, site.site.language)
@@ -84,13 +87,16 @@ def run_gui(args: argparse.Namespace) -> int:
         if session is None:
             log.info("login cancelled")
             return 1
-        window = build_window(services_of(engine), session, args.lang, settings=_ui_settings(directory, args))
+        services = services_of(engine)
+        window = build_window(services, session, args.lang, settings=_ui_settings(directory, args))
         window.show()
         _install_quit_handlers(
             app, window, getattr(args, "screenshot", None), getattr(args, "quit_after", None)
         )
         code = app.exec()
         window.close()
+        if services.onvif is not None:
+            services.onvif.close()  # its cached camera sessions live on the driver host's loop
         engine.accounts.logout(session)
         return int(code)
     finally:

@@ -390,6 +390,17 @@ class Retention(_Model):
     )
 
 
+class GateRules(_Model):
+    """The ``[gate_rules]`` table: when refusals at one gate raise a ``gate.alarm.denied_burst`` alarm."""
+
+    denied_burst_count: int = Field(
+        5, ge=2, le=1000, description="Refusals at one gate that make a burst (one alarm per burst)."
+    )
+    denied_burst_seconds: float = Field(
+        60.0, gt=0, le=3600, description="Within this many seconds; a burst ends after as long without one."
+    )
+
+
 class Network(_Model):
     """The ``[network]`` table: where the console listens for devices and who may connect."""
 
@@ -458,6 +469,7 @@ class Site(_Model):
     points: list[Point] = Field(default_factory=list, description="Detectors, call points, doors, readers...")
     recording: Recording = Field(default_factory=Recording, description="Continuous recording.")
     retention: Retention = Field(default_factory=Retention, description="How long records are kept.")
+    gate_rules: GateRules = Field(default_factory=GateRules, description="Gate alarm rules (refusal bursts).")
     network: Network = Field(default_factory=Network, description="Listener address and allowed peers.")
     demo: Demo | None = Field(None, description="Demonstration scenario; absent on real sites.")
 

@@ -16,12 +16,15 @@ from console.services import audit
 from console.services.accounts import Accounts
 from console.services.alarm_center import AlarmCenter
 from console.services.audit import AuditLog, append_audit
-from console.services.credentials import CredentialStore
+from console.services.credentials import Credential, CredentialError, CredentialStore
 from console.services.devices import DeviceRegistry, DeviceStatus
+from console.services.gate_rules import GateRules
+from console.services.gates import GateIndexer, GateLog
+from console.services.housekeeping import Housekeeping
 from console.services.linkage import Linkage
 from console.storage.files import FileStore
 from console.storage.store import Store, Tx
-from drivers.base import DeviceInfo, create_driver
+from drivers.base import DeviceInfo, HealthState, create_driver, settings_model
 
 if TYPE_CHECKING:
     from console.services.facade import ConsoleServices
@@ -47,6 +50,9 @@ class Engine:
     ) -> None:
         self.site = site
         self.site_text = site_text
+        # The site file the administrator's edits (the add-camera wizard) are written to; None = read-only
+        # (the bundled demo site, tools and tests).
+        self.site_path: Path | None = None
         self.data_dir = Path(data_dir)
         self.bus = Bus()
         self.store = Store(
@@ -60,26 +66,47 @@ class Engine:
         )
         self.linkage = Linkage.from_site(site)
         self.alarms = AlarmCenter(self.store, self.accounts, self.linkage)
+        # Gate log index and gate alarm rules: ingest hooks, so they must exist before any event is stored.
+        self.gate_index = GateIndexer(self.store, site)
+        self.gate_rules = GateRules(self.store, site)
         self.devices = DeviceRegistry(self.store)
         self.credentials = credentials
         self.files = FileStore(self.data_dir)
         self.host = DriverHost(
             self.store.ingest,
-            self.devices.set_health,
+            self._driver_health,
             self._secret,
             on_batch=self.store.add_batch_listener,
             files=self.files.save,
         )
+        self.housekeeping = Housekeeping([("person data retention", self._purge_person_data)])
         self._started = False
         self.simulators = SimulatorProcesses(site.demo.simulators if site.demo else [])
         # Live video, one stream worker per camera. Off unless asked: tools and tests that need no pictures
         # open no camera connections. site_dir resolves relative file: URLs (the demo's clips).
         self.video = self._make_video(site_dir) if video else None
 
-    def _secret(self, name: str) -> str | None:
+    def _purge_person_data(self) -> int:
+        return GateLog(self.store, self.accounts, self.audit, self.files, self.site).purge_person_data()
+
+    def _driver_health(self, device_id: str, state: HealthState, reason: str) -> None:
+        # A camera's health is its video's; its ONVIF events driver reports one side of it.
+        if self.video is not None and any(c.id == device_id for c in self.site.cameras):
+            self.devices.set_aspect_health(device_id, "events", state, reason)
+        else:
+            self.devices.set_health(device_id, state, reason)
+
+    def _credential(self, name: str) -> Credential | None:
         if self.credentials is None:
             return None
-        credential = self.credentials.get(name)
+        try:
+            return self.credentials.get(name)
+        except CredentialError as exc:  # e.g. the file's master password was not given: say so, don't crash
+            log.warning("credential %r unavailable: %s", name, exc)
+            return None
+
+    def _secret(self, name: str) -> str | None:
+        credential = self._credential(name)
         return credential.secret if credential else None
 
     def start(self) -> None:
@@ -95,6 +122,7 @@ class Engine:
             for info, driver_name, settings in self._driver_devices():
                 self.host.add(info, create_driver(driver_name, settings))
             self.host.start()
+            self.housekeeping.start()
             self.simulators.start()
             if self.video is not None:
                 self.video.start()
@@ -112,6 +140,8 @@ class Engine:
             self.video.stop()  # first: its health reports go through the store
         self.simulators.stop()
         self.host.stop()
+        self.housekeeping.stop()
+        self.devices.close()
         self.audit.record("system", audit.APP_STOP, self.site.site.name).result(10)
         self.store.close()
         log.info("engine stopped")
@@ -176,7 +206,7 @@ class Engine:
         video.attach_motion(worker, save_zones)
 
     def _camera_credential(self, name: str) -> tuple[str, str] | None:
-        credential = self.credentials.get(name) if self.credentials is not None else None
+        credential = self._credential(name)
         return (credential.username, credential.secret) if credential else None
 
     def _note_site_change(self, tx: Tx) -> None:
@@ -202,7 +232,31 @@ class Engine:
                 points = {p.address: p.id for p in self.site.points if p.device == d.id}
                 info = DeviceInfo(d.id, d.name, kind, points, d.credential)
                 result.append((info, d.driver, d.settings))
+        result += self._onvif_event_devices()
         return result
+
+    def _onvif_event_devices(self) -> list[tuple[DeviceInfo, str, object]]:
+        """Cameras with an ONVIF endpoint and a credential get the cameras.onvif PullPoint events driver."""
+        result: list[tuple[DeviceInfo, str, object]] = []
+        for cam in self.site.cameras:
+            if cam.onvif is None or cam.credential is None:
+                continue
+            stored = self._credential(cam.credential)
+            # Without a stored credential the driver still runs and reports the missing password as health.
+            settings = settings_model("cameras.onvif")(
+                host=cam.onvif.host, port=cam.onvif.port, user=stored.username if stored else "admin"
+            )
+            points = {p.address: p.id for p in self.site.points if p.device == cam.id}
+            result.append((DeviceInfo(cam.id, cam.name, "camera", points, cam.credential), "cameras.onvif",
+                           settings))
+        return result
+
+
+def _onvif_tool() -> object:
+    """The ONVIF adapter module, loaded on first use (the registry keeps the core free of driver imports)."""
+    import drivers.base
+
+    return drivers.base.load_tool("onvif")  # type: ignore[attr-defined,no-any-return]
 
 
 def services_of(engine: Engine) -> ConsoleServices:
@@ -210,6 +264,9 @@ def services_of(engine: Engine) -> ConsoleServices:
     from console.services.device_commands import DeviceCommands
     from console.services.facade import ConsoleServices
     from console.services.fire_procedure import FireProcedures
+    from console.services.gate_lists import GateLists
+    from console.services.gates import GateLog
+    from console.services.onvif_cameras import OnvifCameras
     from console.storage import alarm_rows, queries
 
     def recent_events(limit: int) -> list[dict[str, object]]:
@@ -235,8 +292,14 @@ def services_of(engine: Engine) -> ConsoleServices:
         audit=engine.audit,
         recent_events=recent_events,
         alarm_history=alarm_history,
+        gate_log=GateLog(engine.store, engine.accounts, engine.audit, engine.files, engine.site),
+        gate_lists=GateLists(engine.store, engine.accounts, engine.site, engine.gate_rules),
         video=engine.video.facade() if engine.video is not None else None,
         fire_procedures=FireProcedures(engine.store, engine.accounts, engine.site),
         commands=DeviceCommands(engine.host.call, engine.accounts, engine.audit),
+        onvif=OnvifCameras(
+            engine.site, engine.accounts, engine.audit, engine.devices, engine.host.run_in_loop,
+            _onvif_tool, engine.credentials, site_path=engine.site_path,
+        ),
         data_dir=engine.data_dir,
     )

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -217,6 +218,9 @@ class DriverContext(Protocol):
         A driver acknowledges its device only after this resolves.
         """
 
+    def ingest_many(self, events: list[DeviceEvent]) -> Awaitable[list[int]]:
+        """Store several events (one read's worth) with one commit wait; resolves with their ids in order."""
+
     def set_health(self, state: HealthState, reason: str = "", device_id: str | None = None) -> None:
         """Report the health of this device (or of another device this driver watches)."""
 
@@ -300,16 +304,19 @@ register(
 )
 register(DriverSpec("gates.dahua", "drivers.gates.dahua.driver", title="Dahua eventManager and upload"))
 register(DriverSpec("gates.zkteco_adms", "drivers.gates.zkteco.driver", title="ZKTeco ADMS push (iclock)"))
+register(DriverSpec("cameras.onvif", "drivers.cameras.onvif.driver", title="ONVIF camera events (PullPoint)"))
 
 
 # Protocol simulators, by the name `campus-console simulate NAME` takes: each module has main(argv) -> int.
 SIMULATORS: dict[str, str] = {
     "uitd": "drivers.fire.gb26875.simulator",
     "uitd-flood": "drivers.fire.gb26875.flood",
+    "hikvision-flood": "drivers.gates.hikvision.flood",
     "dc09": "drivers.fire.sia_dc09.simulator",
     "hikvision": "drivers.gates.hikvision.simulator",
     "dahua": "drivers.gates.dahua.simulator",
     "zkteco": "drivers.gates.zkteco.simulator",
+    "onvif-camera": "drivers.cameras.onvif.testdevice",
 }
 
 
@@ -319,3 +326,14 @@ def simulator_main(name: str) -> Callable[[list[str]], int]:
     except KeyError:
         raise KeyError(f"unknown simulator {name!r} (known: {', '.join(sorted(SIMULATORS))})") from None
     return module.main  # type: ignore[no-any-return]
+
+
+# Device tools the console uses outside a driver session (probe, PTZ ...), by name: each is a module.
+TOOLS: dict[str, str] = {"onvif": "drivers.cameras.onvif.tool"}
+
+
+def load_tool(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(TOOLS[name])
+    except KeyError:
+        raise KeyError(f"unknown tool {name!r} (known: {', '.join(sorted(TOOLS))})") from None

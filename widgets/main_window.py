@@ -6,6 +6,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
+from console.domain.roles import Permission
 from console.domain.session import Session
 from console.services.facade import ConsoleServices
 
@@ -15,6 +16,7 @@ from .camera_wall import LAYOUTS, CameraWall
 from .device_tree import DeviceTree
 from .event_log import EventLog
 from .fire_board import FireBoardView
+from .gate_log import GateLogView
 from .lock_screen import LockScreen
 from .sound import AlarmSounder
 from .status_bar import StatusPanel
@@ -60,6 +62,14 @@ class MainWindow(QMainWindow):
         self.event_dock = self._dock(
             "eventDock", self.tr("Events"), self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.gate_log = GateLogView(services, session, self.bridge, self)
+        self.gate_dock = self._dock(
+            "gateDock", self.tr("Gate log"), self.gate_log, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.event_dock, self.gate_dock)
+        self.event_dock.raise_()
+        self.gate_log.sig_show_cameras.connect(self._show_gate_cameras)
+        self.gate_log.sig_message.connect(self.show_message)
         self.fire_board = FireBoardView(services, session, self.bridge, self)
         self.fire_dock = self._dock(
             "fireDock", self.tr("Fire board"), self.fire_board, Qt.DockWidgetArea.RightDockWidgetArea
@@ -103,11 +113,17 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(self.tr("&File"))
         self.lock_action = self._action(self.tr("&Lock screen"), "Ctrl+L", self.lock)
         self.quit_action = self._action(self.tr("&Quit"), "Ctrl+Q", self.close)
-        file_menu.addActions([self.lock_action, self.quit_action])
+        self.add_camera_action = self._action(self.tr("Add ONVIF camera…"), None, self.add_onvif_camera)
+        self.add_camera_action.setObjectName("addOnvifCamera")
+        self.add_camera_action.setVisible(getattr(self.services, "onvif", None) is not None
+                                          and self.session.can(Permission.EDIT_CONFIG))  # administrators
+        file_menu.addActions([self.add_camera_action, self.lock_action, self.quit_action])
         view_menu = bar.addMenu(self.tr("&View"))
-        for dock in (self.alarm_dock, self.device_dock, self.event_dock):
+        for dock in (self.alarm_dock, self.device_dock, self.event_dock, self.gate_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self._action(self.tr("F&ire board"), "F6", self.show_fire_board))
+        self.gate_lists_action = self._action(self.tr("Deny / allow &lists…"), None, self.show_gate_lists)
+        view_menu.addAction(self.gate_lists_action)
         view_menu.addSeparator()
         layout_menu = view_menu.addMenu(self.tr("Camera &layout"))
         for number, size in enumerate(LAYOUTS, start=1):
@@ -155,6 +171,13 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10_000)
 
+    def add_onvif_camera(self) -> QWidget | None:
+        """The add-camera wizard (modeless; the façade checks the administrator's permission again)."""
+        from .onvif_wizard import ask_add_camera
+
+        onvif = getattr(self.services, "onvif", None)
+        return ask_add_camera(onvif, self.session, self) if onvif is not None else None
+
     def show_fire_board(self) -> None:
         self.fire_dock.show()
         self.fire_dock.raise_()
@@ -185,6 +208,26 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
+    def show_gate_lists(self) -> None:
+        from .gate_lists_dialog import GateListsDialog
+
+        services = self.services
+        dialog = GateListsDialog(services.gate_lists, self.session, self.gate_log.executor,
+                                 services.site.site.timezone, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def _show_gate_cameras(self, camera_ids: list[str]) -> None:
+        """Gate log: the row's door camera to the front, alone and large when there is just one (live)."""
+        wall = self.wall
+        if len(camera_ids) != 1:
+            self._show_linked_cameras(camera_ids)
+        elif wall.maximised != camera_ids[0]:
+            if wall.maximised is not None:
+                wall.toggle_single(wall.maximised)  # back to the grid first, so Esc returns to it
+            self._show_linked_cameras(camera_ids)
+            wall.toggle_single(camera_ids[0])
+
     def _show_linked_cameras(self, camera_ids: list[str]) -> None:
         """Fire board linkage: the selected entry's cameras to the front of the wall."""
         show = getattr(self.wall, "show_cameras", None)  # the wall's public call, from the camera-wall work
@@ -195,7 +238,8 @@ class MainWindow(QMainWindow):
         """Hide everything behind the lock screen; audited by the accounts service. Alarms keep sounding."""
         self.guarded.setEnabled(False)
         self.menuBar().setEnabled(False)
-        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.fire_dock):
+        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.gate_dock,
+                       self.fire_dock):
             widget.setEnabled(False)  # nor can Tab reach them behind the overlay
         self.wall_extras.set_locked(True)
         self.lock_screen.lock()
@@ -203,10 +247,12 @@ class MainWindow(QMainWindow):
     def _on_unlocked(self, username: str) -> None:
         self.guarded.setEnabled(True)
         self.menuBar().setEnabled(True)
-        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.fire_dock):
+        for widget in (self.wall, self.alarm_dock, self.device_dock, self.event_dock, self.gate_dock,
+                       self.fire_dock):
             widget.setEnabled(True)
         self.wall_extras.set_locked(False)
         self.alarm_panel.refresh_actions()
+        self.gate_log.reload()  # rows that came in while locked were masked
         self.show_message(self.tr("Unlocked by {user}").format(user=username))
 
     def _toggle_full_screen(self) -> None:
@@ -237,6 +283,7 @@ class MainWindow(QMainWindow):
         self.sounder.stop()
         self.alarm_panel.shutdown()
         self.fire_board.shutdown()
+        self.gate_log.shutdown()
         super().closeEvent(event)
 
     def _save_settings(self) -> None:
@@ -253,9 +300,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1600, 900)
-            # First run: room for the alarm list's place column, a narrow device tree, a short event log.
+            # First run: room for the alarm list's place column, a narrow device tree, a short event/gate log.
             self.resizeDocks([self.alarm_dock, self.device_dock], [560, 260], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.event_dock], [200], Qt.Orientation.Vertical)
+            self.resizeDocks([self.event_dock], [250], Qt.Orientation.Vertical)
         state = s.value("main_window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)

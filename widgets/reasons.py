@@ -23,6 +23,7 @@ _KNOWN = {
 _PREFIXES = {
     "reconnecting: ": QT_TRANSLATE_NOOP("Reasons", "reconnecting: {reason}"),
     "listening on ": QT_TRANSLATE_NOOP("Reasons", "listening on {reason}"),
+    "camera clock off by ": QT_TRANSLATE_NOOP("Reasons", "camera clock off by {reason}"),
 }
 
 

@@ -52,6 +52,8 @@ class WallInteraction(QObject):
         self._actor = actor
         self._second_window = second_window
         self._press: tuple[int, QPoint] | None = None
+        # Extra tile-menu entries from other features (e.g. PTZ): hook(menu, camera id) appends its actions.
+        self.menu_hooks: list[Callable[[QMenu, str], None]] = []
         for tile in wall.tiles:
             tile.setAcceptDrops(True)
             tile.installEventFilter(self)
@@ -74,6 +76,8 @@ class WallInteraction(QObject):
             other = menu.addAction(self.tr("Open in the second window"))
             other.setObjectName("openSecond")
             other.triggered.connect(lambda: self.sig_open_elsewhere.emit(camera.id))
+        for hook in self.menu_hooks:
+            hook(menu, camera.id)
         motion = getattr(self.wall, "add_motion_actions", None)  # the wall's own entries (motion, zones)
         if motion is not None:
             menu.addSeparator()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu
 from console.video.tours import Tour
 
 from .camera_wall import LAYOUTS, CameraWall
+from .ptz_pad import PtzWallHook
 from .second_window import SecondWallWindow
 from .wall_interaction import WallInteraction
 from .wall_tours import WallTourDriver, load_tours
@@ -68,6 +69,12 @@ class WallExtras(QObject):
         self.tours = WallTourDriver(wall, services, window.bridge, self)
         self.tours.sig_state_changed.connect(self._on_tour_state)
         self.custom_layouts = load_custom_layouts(settings)
+        self.ptz: PtzWallHook | None = None
+        if getattr(services, "onvif", None) is not None:  # PTZ pad on a maximised PTZ tile, and in its menu
+            self.ptz = PtzWallHook(wall, services.onvif, lambda: window.session,
+                                   lambda c: getattr(services.site.device(c), "name", c), self)
+            self.ptz.sig_message.connect(window.show_message)
+            self.interaction.menu_hooks.append(self.ptz.add_menu_entry)
         self._build_menus()
         if self.second.was_open():
             self.second.show()
@@ -168,11 +175,15 @@ class WallExtras(QObject):
         takes no input."""
         self.second.setEnabled(not locked)
         self.tour_group.setEnabled(not locked)
+        if self.ptz is not None:
+            self.ptz.set_locked(locked)
 
     def save(self) -> None:
         self.second.save()
 
     def shutdown(self) -> None:
+        if self.ptz is not None:
+            self.ptz.shutdown()
         self.tours.stop()
         self.save()
         self.second.close()

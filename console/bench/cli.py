@@ -25,6 +25,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from console.bench.fire import bench_fire
 
         result = bench_fire(args.frames, args.fires, args.connections, args.window, args.reference_frames)
+    elif args.bench_command == "gates":
+        from console.bench.gates import bench_gates
+
+        work = data_dir(args) / "bench"
+        work.mkdir(parents=True, exist_ok=True)
+        result = bench_gates(
+            args.events, args.devices, args.connections, args.replay_share, args.picture_share,
+            args.reference_events, args.filter_rows, args.filter_queries, work,
+        )
     elif args.bench_command == "wall":
         result = _bench_wall(args)
     else:  # pragma: no cover - argparse restricts the choices

@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("scan_args", nargs=argparse.REMAINDER, help="CLIP [--fps 5] [--zones FILE] --json")
 
+    onvif = add("onvif", "ONVIF cameras: discover, probe, ptz (see onvif ACTION --help)")
+    onvif.add_argument("onvif_args", nargs=argparse.REMAINDER, help="discover|probe|ptz ... --json")
+
     sim = add("simulate", "run a device simulator that speaks its protocol over real sockets")
     sim.add_argument("simulator", help="uitd (GB/T 26875.3 UITD), dc09 (SIA DC-09 transmitter)")
     sim.add_argument(
@@ -134,6 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--window", type=int, default=4, help="unacknowledged frames per UITD")
     bf.add_argument("--reference-frames", type=int, default=1000)
     bf.add_argument("--json", action="store_true")
+    bg = bench_sub.add_parser(
+        "gates",
+        help="gate events/s through the push listener and the alertStream (durable), gate-log filter latency",
+    )
+    _globals(bg, suppress=True)
+    bg.add_argument("--events", type=int, default=50_000, help="events through each path")
+    bg.add_argument("--devices", type=int, default=32, help="push-mode gates sharing the listener")
+    bg.add_argument("--connections", type=int, default=32, help="push connections in all (≥ 1 per device)")
+    bg.add_argument("--replay-share", type=float, default=0.02, help="share of pushes retransmitted verbatim")
+    bg.add_argument("--picture-share", type=float, default=0.0, help="share of events with a JPEG picture")
+    bg.add_argument(
+        "--reference-events",
+        type=int,
+        default=None,
+        help="pushes for the one-transaction-per-event reference and the one-device run (default: events/10)",
+    )
+    bg.add_argument("--filter-rows", type=int, default=1_000_000, help="gate-log rows to filter (0 = skip)")
+    bg.add_argument("--filter-queries", type=int, default=200)
+    bg.add_argument("--json", action="store_true")
     bw = bench_sub.add_parser(
         "wall",
         help="live wall: decoded/displayed fps per camera, GUI stall, CPU, RSS, against bare PyAV decoding",

@@ -16,6 +16,9 @@ from .audit import AuditLog
 from .device_commands import DeviceCommands
 from .devices import DeviceRegistry
 from .fire_procedure import FireProcedures
+from .gate_lists import GateLists
+from .gates import GateLog
+from .onvif_cameras import OnvifCameras
 
 if TYPE_CHECKING:  # the video package imports PyAV; the façade's users get it only when the engine runs video
     from console.video.facade import VideoFacade
@@ -33,6 +36,9 @@ class ConsoleServices:
     recent_events: Callable[[int], list[dict[str, Any]]]
     # History of one alarm: (alarm id) -> list of action dicts.
     alarm_history: Callable[[int], list[dict[str, Any]]]
+    # The gate log (filtered, masked, audited reads; CSV export) and the deny / allow lists.
+    gate_log: GateLog
+    gate_lists: GateLists
     # The GB 25506 checklist and the fire board's event backlog; None where the engine offers no fire desk.
     fire_procedures: FireProcedures | None = None
     commands: DeviceCommands | None = None
@@ -40,3 +46,5 @@ class ConsoleServices:
     video: VideoFacade | None = None
     # The data directory (snapshots go to its snapshots/ folder); None in views built without an engine.
     data_dir: Path | None = None
+    # ONVIF: add-camera wizard, PTZ and presets, camera clock; None in views built without an engine.
+    onvif: OnvifCameras | None = None

@@ -104,6 +104,99 @@ MIGRATIONS: list[str] = [
         UNIQUE (alarm_id, step)
     );
     """,
+    # 3: the gate log (one row per gate event, same id as events.id), its text index and the deny/allow lists
+    """
+    CREATE TABLE gate_events (
+        id INTEGER PRIMARY KEY,        -- events.id (no FOREIGN KEY: each table has its own retention)
+        time TEXT NOT NULL,            -- received time, UTC ISO-8601 like events.time
+        device_time TEXT,
+        campus TEXT,
+        gate TEXT NOT NULL,            -- device id
+        point TEXT,
+        door TEXT,
+        kind TEXT NOT NULL,
+        result TEXT NOT NULL,          -- granted / denied / alarm / info
+        direction TEXT,
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT,
+        name TEXT,
+        card TEXT,
+        plate TEXT,
+        method TEXT,
+        reason TEXT NOT NULL DEFAULT '',
+        list_name TEXT,
+        pictures TEXT NOT NULL DEFAULT '[]',
+        summary TEXT NOT NULL DEFAULT ''
+    );
+    -- Each index ends in the rowid, so an equality on its columns yields rows newest first with no sort.
+    CREATE INDEX gate_events_gate ON gate_events(gate);
+    CREATE INDEX gate_events_gate_result ON gate_events(gate, result);
+    CREATE INDEX gate_events_campus ON gate_events(campus);
+    CREATE INDEX gate_events_campus_result ON gate_events(campus, result);
+    CREATE INDEX gate_events_result ON gate_events(result);
+    CREATE INDEX gate_events_time ON gate_events(time);
+    -- Trigram index over name, card, plate and subject id. Contentless: the code stores folded text
+    -- (domain.gates.index_text) and deletes with the same values, in console/storage/gate_rows.py.
+    CREATE VIRTUAL TABLE gate_text USING fts5(
+        name, card, plate, subject_id, content='', tokenize='trigram case_sensitive 1'
+    );
+    -- The time span of each block of 1024 ids: turns a time range into an id range (rows arrive nearly
+    -- in time order), so a time filter still reads newest first through the rowid or a column index.
+    CREATE TABLE gate_time_blocks (
+        block INTEGER PRIMARY KEY,     -- id >> 10
+        min_time TEXT NOT NULL,
+        max_time TEXT NOT NULL
+    );
+    CREATE TABLE gate_lists (
+        id INTEGER PRIMARY KEY,
+        list TEXT NOT NULL,            -- deny / allow
+        kind TEXT NOT NULL,            -- card / plate
+        value TEXT NOT NULL,           -- normalised (domain.gates.normalise_value)
+        reason TEXT NOT NULL DEFAULT '',
+        expires TEXT,                  -- UTC ISO-8601, NULL = never
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        UNIQUE (list, kind, value)
+    );
+    -- Gate events stored before this migration join the log (the same reading as GatePayload.from_payload).
+    INSERT INTO gate_events (id, time, device_time, campus, gate, point, door, kind, result, direction,
+        subject_kind, subject_id, name, card, plate, method, reason, list_name, pictures, summary)
+    SELECT e.id, e.time, e.device_time, d.campus, e.source, e.point,
+        CAST(json_extract(e.payload, '$.door') AS TEXT),
+        e.kind,
+        CASE WHEN json_extract(e.payload, '$.result') IN ('granted', 'denied', 'alarm', 'info')
+            THEN json_extract(e.payload, '$.result') ELSE 'info' END,
+        CASE WHEN json_extract(e.payload, '$.direction') IN ('in', 'out')
+            THEN json_extract(e.payload, '$.direction') END,
+        CASE WHEN json_extract(e.payload, '$.subject_kind') IN ('person', 'vehicle', 'visitor', 'unknown')
+            THEN json_extract(e.payload, '$.subject_kind') ELSE 'unknown' END,
+        CAST(json_extract(e.payload, '$.subject_id') AS TEXT),
+        CAST(json_extract(e.payload, '$.name') AS TEXT),
+        CAST(json_extract(e.payload, '$.card') AS TEXT),
+        CAST(json_extract(e.payload, '$.plate') AS TEXT),
+        CASE WHEN json_extract(e.payload, '$.method') IS NULL OR json_extract(e.payload, '$.method') = ''
+            THEN NULL
+            WHEN json_extract(e.payload, '$.method') IN
+                ('card', 'face', 'qr', 'plate', 'password', 'fingerprint', 'remote', 'other')
+            THEN json_extract(e.payload, '$.method') ELSE 'other' END,
+        coalesce(CAST(json_extract(e.payload, '$.reason') AS TEXT), ''),
+        CAST(json_extract(e.payload, '$.list_name') AS TEXT),
+        coalesce(json_extract(e.payload, '$.pictures'), '[]'),
+        e.summary
+    FROM events e LEFT JOIN devices d ON d.id = e.source
+    WHERE substr(e.kind, 1, 5) = 'gate.' AND json_valid(e.payload) AND json_type(e.payload) = 'object'
+    ORDER BY e.id;
+    -- Text as domain.gates.index_text makes it: two char(1), then ASCII lower case (what lower() does).
+    INSERT INTO gate_text (rowid, name, card, plate, subject_id)
+    SELECT id,
+        char(1, 1) || lower(replace(name, char(1), '')),
+        char(1, 1) || lower(replace(card, char(1), '')),
+        char(1, 1) || lower(replace(plate, char(1), '')),
+        char(1, 1) || lower(replace(subject_id, char(1), ''))
+    FROM gate_events;
+    INSERT INTO gate_time_blocks (block, min_time, max_time)
+    SELECT id >> 10, min(time), max(time) FROM gate_events GROUP BY id >> 10;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -95,6 +95,61 @@
     </message>
 </context>
 <context>
+    <name>CameraPage</name>
+    <message>
+        <source>Name and place the camera</source>
+        <translation>命名并放置摄像机</translation>
+    </message>
+    <message>
+        <source>Pan, tilt and zoom through ONVIF</source>
+        <translation>通过 ONVIF 云台控制（转动与变倍）</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Campus</source>
+        <translation>校区</translation>
+    </message>
+    <message>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Main stream</source>
+        <translation>主码流</translation>
+    </message>
+    <message>
+        <source>Sub stream</source>
+        <translation>子码流</translation>
+    </message>
+    <message>
+        <source>Snapshot</source>
+        <translation>抓图</translation>
+    </message>
+    <message>
+        <source>Save to the site file</source>
+        <translation>保存到站点文件</translation>
+    </message>
+    <message>
+        <source>{model}, firmware {firmware}, serial {serial}</source>
+        <translation>{model}，固件 {firmware}，序列号 {serial}</translation>
+    </message>
+    <message>
+        <source>{n} media profiles</source>
+        <translation>{n} 个媒体配置</translation>
+    </message>
+    <message>
+        <source>⚠ The camera clock is off by {offset} s</source>
+        <translation>⚠ 摄像机时钟偏差 {offset} 秒</translation>
+    </message>
+</context>
+<context>
     <name>CameraTile</name>
     <message>
         <source>No video yet</source>
@@ -223,6 +278,13 @@
     </message>
 </context>
 <context>
+    <name>DonePage</name>
+    <message>
+        <source>Camera saved</source>
+        <translation>摄像机已保存</translation>
+    </message>
+</context>
+<context>
     <name>EventLogModel</name>
     <message>
         <source>Time</source>
@@ -247,6 +309,29 @@
     <message>
         <source>Summary</source>
         <translation>内容</translation>
+    </message>
+</context>
+<context>
+    <name>FindPage</name>
+    <message>
+        <source>Find the camera</source>
+        <translation>查找摄像机</translation>
+    </message>
+    <message>
+        <source>Search the local network (WS-Discovery) or type the camera's address.</source>
+        <translation>搜索本地网络（WS-Discovery），或输入摄像机地址。</translation>
+    </message>
+    <message>
+        <source>Search the network</source>
+        <translation>搜索网络</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>ONVIF port</source>
+        <translation>ONVIF 端口</translation>
     </message>
 </context>
 <context>
@@ -521,18 +606,80 @@
     </message>
 </context>
 <context>
+    <name>GateChart</name>
+    <message>
+        <source>in ↑ / out ↓</source>
+        <translation>进 ↑ / 出 ↓</translation>
+    </message>
+    <message>
+        <source>{n_in} in, {n_out} out over {hours} h</source>
+        <translation>{hours} 小时内 进 {n_in} 人次，出 {n_out} 人次</translation>
+    </message>
+    <message>
+        <source>No passes in this period</source>
+        <translation>此时段无通行记录</translation>
+    </message>
+</context>
+<context>
+    <name>GateFilterBar</name>
+    <message>
+        <source>All campuses</source>
+        <translation>全部校区</translation>
+    </message>
+    <message>
+        <source>Both directions</source>
+        <translation>进出双向</translation>
+    </message>
+    <message>
+        <source>All results</source>
+        <translation>全部结果</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>最近 1 小时</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>最近 24 小时</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <source>All time</source>
+        <translation>全部时间</translation>
+    </message>
+    <message>
+        <source>From … to …</source>
+        <translation>自定义时段</translation>
+    </message>
+    <message>
+        <source>Name, card, plate or ID</source>
+        <translation>姓名、卡号、车牌或编号</translation>
+    </message>
+    <message>
+        <source>All gates</source>
+        <translation>全部门禁</translation>
+    </message>
+</context>
+<context>
     <name>GateLabels</name>
     <message>
         <source>Granted</source>
-        <translation type="unfinished" />
+        <translation>通过</translation>
     </message>
     <message>
         <source>Denied</source>
-        <translation type="unfinished" />
+        <translation>拒绝</translation>
     </message>
     <message>
         <source>Alarm</source>
-        <translation type="unfinished" />
+        <translation>报警</translation>
     </message>
     <message>
         <source>Info</source>
@@ -540,27 +687,27 @@
     </message>
     <message>
         <source>In</source>
-        <translation type="unfinished" />
+        <translation>进</translation>
     </message>
     <message>
         <source>Out</source>
-        <translation type="unfinished" />
+        <translation>出</translation>
     </message>
     <message>
         <source>Card</source>
-        <translation type="unfinished" />
+        <translation>刷卡</translation>
     </message>
     <message>
         <source>Face</source>
-        <translation type="unfinished" />
+        <translation>人脸</translation>
     </message>
     <message>
         <source>QR code</source>
-        <translation type="unfinished" />
+        <translation>二维码</translation>
     </message>
     <message>
         <source>Plate</source>
-        <translation type="unfinished" />
+        <translation>车牌</translation>
     </message>
     <message>
         <source>Password</source>
@@ -568,15 +715,245 @@
     </message>
     <message>
         <source>Fingerprint</source>
-        <translation type="unfinished" />
+        <translation>指纹</translation>
     </message>
     <message>
         <source>Remote</source>
-        <translation type="unfinished" />
+        <translation>远程开门</translation>
     </message>
     <message>
         <source>Other</source>
-        <translation type="unfinished" />
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Unknown card</source>
+        <translation>无此卡</translation>
+    </message>
+    <message>
+        <source>Unknown person</source>
+        <translation>无此人员</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>No permission here</source>
+        <translation>无此门权限</translation>
+    </message>
+    <message>
+        <source>Outside permitted hours</source>
+        <translation>不在允许时段</translation>
+    </message>
+    <message>
+        <source>Anti-passback</source>
+        <translation>反潜回</translation>
+    </message>
+    <message>
+        <source>Wrong password</source>
+        <translation>密码错误</translation>
+    </message>
+    <message>
+        <source>Face does not match</source>
+        <translation>人脸比对不符</translation>
+    </message>
+    <message>
+        <source>Fingerprint does not match</source>
+        <translation>指纹比对不符</translation>
+    </message>
+    <message>
+        <source>On the device's block list</source>
+        <translation>设备黑名单</translation>
+    </message>
+    <message>
+        <source>On the deny list</source>
+        <translation>在黑名单中</translation>
+    </message>
+    <message>
+        <source>Many refusals in a short time</source>
+        <translation>短时间内多次拒绝</translation>
+    </message>
+    <message>
+        <source>Tailgating</source>
+        <translation>尾随</translation>
+    </message>
+    <message>
+        <source>Door forced</source>
+        <translation>门被强行打开</translation>
+    </message>
+    <message>
+        <source>Door held open</source>
+        <translation>开门超时</translation>
+    </message>
+    <message>
+        <source>Wrong-way passage</source>
+        <translation>逆行</translation>
+    </message>
+    <message>
+        <source>Climbing over</source>
+        <translation>翻越</translation>
+    </message>
+    <message>
+        <source>Released for fire</source>
+        <translation>消防联动释放</translation>
+    </message>
+    <message>
+        <source>Opened remotely</source>
+        <translation>远程开门</translation>
+    </message>
+    <message>
+        <source>Closed remotely</source>
+        <translation>远程关门</translation>
+    </message>
+</context>
+<context>
+    <name>GateListLabels</name>
+    <message>
+        <source>Deny list</source>
+        <translation>黑名单</translation>
+    </message>
+    <message>
+        <source>Allow list</source>
+        <translation>白名单</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>卡号</translation>
+    </message>
+    <message>
+        <source>Plate</source>
+        <translation>车牌</translation>
+    </message>
+</context>
+<context>
+    <name>GateListsDialog</name>
+    <message>
+        <source>Deny and allow lists</source>
+        <translation>黑白名单</translation>
+    </message>
+    <message>
+        <source>Both lists</source>
+        <translation>黑白名单全部</translation>
+    </message>
+    <message>
+        <source>List</source>
+        <translation>名单</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>号码</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>失效时间</translation>
+    </message>
+    <message>
+        <source>Added by</source>
+        <translation>添加人</translation>
+    </message>
+    <message>
+        <source>Added at</source>
+        <translation>添加时间</translation>
+    </message>
+    <message>
+        <source>Card number or plate</source>
+        <translation>卡号或车牌</translation>
+    </message>
+    <message>
+        <source>Why (required)</source>
+        <translation>原因（必填）</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Remove selected</source>
+        <translation>删除所选</translation>
+    </message>
+    <message>
+        <source>Import CSV…</source>
+        <translation>导入 CSV…</translation>
+    </message>
+    <message>
+        <source>Only an administrator may change the lists</source>
+        <translation>只有管理员可以修改名单</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>显示：</translation>
+    </message>
+    <message>
+        <source>New entry:</source>
+        <translation>新条目：</translation>
+    </message>
+    <message>
+        <source>Reason:</source>
+        <translation>原因：</translation>
+    </message>
+    <message>
+        <source>Could not read the lists: {reason}</source>
+        <translation>无法读取名单：{reason}</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>永不失效</translation>
+    </message>
+    <message>
+        <source>{time} (expired)</source>
+        <translation>{time}（已失效）</translation>
+    </message>
+    <message>
+        <source>Enter a value and a reason</source>
+        <translation>请填写号码和原因</translation>
+    </message>
+    <message>
+        <source>Could not add: {reason}</source>
+        <translation>添加失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Added {value} to the {list}</source>
+        <translation>已将 {value} 加入{list}</translation>
+    </message>
+    <message>
+        <source>Select the entries to remove</source>
+        <translation>请选择要删除的条目</translation>
+    </message>
+    <message>
+        <source>Removed</source>
+        <translation>已删除</translation>
+    </message>
+    <message>
+        <source>Could not remove: {reason}</source>
+        <translation>删除失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Import list entries</source>
+        <translation>导入名单条目</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Could not import: {reason}</source>
+        <translation>导入失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Imported {n} entries, {bad} bad lines</source>
+        <translation>已导入 {n} 条，{bad} 行有误</translation>
+    </message>
+    <message>
+        <source>Line {line}: {reason}</source>
+        <translation>第 {line} 行：{reason}</translation>
     </message>
 </context>
 <context>
@@ -587,43 +964,118 @@
     </message>
     <message>
         <source>Gate</source>
-        <translation type="unfinished" />
+        <translation>门禁设备</translation>
     </message>
     <message>
         <source>Door / lane</source>
-        <translation type="unfinished" />
+        <translation>门 / 通道</translation>
     </message>
     <message>
         <source>Direction</source>
-        <translation type="unfinished" />
+        <translation>方向</translation>
     </message>
     <message>
         <source>Result</source>
-        <translation type="unfinished" />
+        <translation>结果</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation>名称</translation>
+        <translation>姓名</translation>
     </message>
     <message>
         <source>Card</source>
-        <translation type="unfinished" />
+        <translation>卡号</translation>
     </message>
     <message>
         <source>Plate</source>
-        <translation type="unfinished" />
+        <translation>车牌</translation>
     </message>
     <message>
         <source>Person / vehicle ID</source>
-        <translation type="unfinished" />
+        <translation>人员 / 车辆编号</translation>
     </message>
     <message>
         <source>Method</source>
-        <translation type="unfinished" />
+        <translation>方式</translation>
     </message>
     <message>
         <source>Reason</source>
-        <translation type="unfinished" />
+        <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>GateLogView</name>
+    <message>
+        <source>Search by person needs the person-data permission</source>
+        <translation>按人员搜索需要查看个人信息的权限</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Your role may not export</source>
+        <translation>您的角色无权导出</translation>
+    </message>
+    <message>
+        <source>Open camera (live)</source>
+        <translation>打开摄像机（实时）</translation>
+    </message>
+    <message>
+        <source>Show picture</source>
+        <translation>显示抓拍图片</translation>
+    </message>
+    <message>
+        <source>{n} rows</source>
+        <translation>{n} 条</translation>
+    </message>
+    <message>
+        <source>(scroll for older)</source>
+        <translation>（向下滚动加载更早记录）</translation>
+    </message>
+    <message>
+        <source>loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source>Could not load the gate log: {reason}</source>
+        <translation>无法加载门禁记录：{reason}</translation>
+    </message>
+    <message>
+        <source>No camera is linked to this door</source>
+        <translation>此门/通道未关联摄像机</translation>
+    </message>
+    <message>
+        <source>Showing the door's camera live; playback is not available yet</source>
+        <translation>已显示该通道摄像机的实时画面；暂不支持录像回放</translation>
+    </message>
+    <message>
+        <source>Picture unavailable: {reason}</source>
+        <translation>图片不可用：{reason}</translation>
+    </message>
+    <message>
+        <source>{n} picture(s)</source>
+        <translation>{n} 张图片</translation>
+    </message>
+    <message>
+        <source>Export gate log</source>
+        <translation>导出门禁记录</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <source>Export failed: {reason}</source>
+        <translation>导出失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Exported {n} rows to {file}</source>
+        <translation>已导出 {n} 条记录到 {file}</translation>
     </message>
 </context>
 <context>
@@ -940,6 +1392,33 @@
     </message>
 </context>
 <context>
+    <name>LoginPage</name>
+    <message>
+        <source>Log in to the camera</source>
+        <translation>登录摄像机</translation>
+    </message>
+    <message>
+        <source>The password is kept in the credential store, never in the site file.</source>
+        <translation>密码保存在凭据库中，绝不写入站点文件。</translation>
+    </message>
+    <message>
+        <source>Connect and read the camera</source>
+        <translation>连接并读取摄像机信息</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Credential name</source>
+        <translation>凭据名称</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Campus Console — {site}</source>
@@ -958,6 +1437,10 @@
         <translation>事件</translation>
     </message>
     <message>
+        <source>Gate log</source>
+        <translation>门禁记录</translation>
+    </message>
+    <message>
         <source>Fire board</source>
         <translation>火灾报警看板</translation>
     </message>
@@ -974,12 +1457,20 @@
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
+        <source>Add ONVIF camera…</source>
+        <translation>添加 ONVIF 摄像机…</translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
         <source>F&amp;ire board</source>
         <translation>火灾报警看板(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Deny / allow &amp;lists…</source>
+        <translation>黑白名单(&amp;L)…</translation>
     </message>
     <message>
         <source>Camera &amp;layout</source>
@@ -1153,6 +1644,76 @@
     </message>
 </context>
 <context>
+    <name>OnvifErrors</name>
+    <message>
+        <source>authentication failed</source>
+        <translation>认证失败</translation>
+    </message>
+    <message>
+        <source>the camera refused the request</source>
+        <translation>摄像机拒绝了请求</translation>
+    </message>
+    <message>
+        <source>the camera's reply was malformed</source>
+        <translation>摄像机应答格式错误</translation>
+    </message>
+    <message>
+        <source>no answer from the camera in time</source>
+        <translation>摄像机未及时应答</translation>
+    </message>
+    <message>
+        <source>the camera cannot be reached</source>
+        <translation>无法连接摄像机</translation>
+    </message>
+    <message>
+        <source>not supported</source>
+        <translation>不支持</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>not allowed for your role</source>
+        <translation>您的角色无权执行此操作</translation>
+    </message>
+</context>
+<context>
+    <name>OnvifWizard</name>
+    <message>
+        <source>Add ONVIF camera</source>
+        <translation>添加 ONVIF 摄像机</translation>
+    </message>
+    <message>
+        <source>Only an administrator may add cameras</source>
+        <translation>只有管理员可以添加摄像机</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>正在搜索…</translation>
+    </message>
+    <message>
+        <source>{n} cameras found</source>
+        <translation>找到 {n} 台摄像机</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Connected: {model}. Press Next.</source>
+        <translation>已连接：{model}。请点击“下一步”。</translation>
+    </message>
+    <message>
+        <source>Camera {name} ({id}) was added to the site file {file}, and its password to the credential store as {credential}.
+
+The camera appears on the wall after the console is restarted.</source>
+        <translation>摄像机 {name}（{id}）已写入站点文件 {file}，其密码已以 {credential} 为名存入凭据库。
+
+重启监控台后，该摄像机将出现在电视墙上。</translation>
+    </message>
+</context>
+<context>
     <name>PanelCard</name>
     <message>
         <source>Mains</source>
@@ -1226,6 +1787,139 @@
     </message>
 </context>
 <context>
+    <name>PtzPad</name>
+    <message>
+        <source>PTZ — {camera}</source>
+        <translation>云台 — {camera}</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Zoom in (+, wheel up)</source>
+        <translation>放大（+ 键，滚轮向上）</translation>
+    </message>
+    <message>
+        <source>Zoom out (−, wheel down)</source>
+        <translation>缩小（− 键，滚轮向下）</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Camera clock: not read yet</source>
+        <translation>摄像机时钟：尚未读取</translation>
+    </message>
+    <message>
+        <source>Set camera clock</source>
+        <translation>校准摄像机时钟</translation>
+    </message>
+    <message>
+        <source>Presets</source>
+        <translation>预置位</translation>
+    </message>
+    <message>
+        <source>Your role may not control cameras</source>
+        <translation>您的角色无权控制摄像机</translation>
+    </message>
+    <message>
+        <source>Camera clock set to the workstation's time</source>
+        <translation>摄像机时钟已校准为本工作站时间</translation>
+    </message>
+    <message>
+        <source>⚠ Camera clock {time} is off by {offset} s (more than {limit} s)</source>
+        <translation>⚠ 摄像机时钟 {time} 偏差 {offset} 秒（超过 {limit} 秒）</translation>
+    </message>
+    <message>
+        <source>Camera clock {time} (off by {offset} s)</source>
+        <translation>摄像机时钟 {time}（偏差 {offset} 秒）</translation>
+    </message>
+    <message>
+        <source>PTZ: {reason}</source>
+        <translation>云台：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>PtzPresets</name>
+    <message>
+        <source>Go to</source>
+        <translation>转到</translation>
+    </message>
+    <message>
+        <source>Save…</source>
+        <translation>保存…</translation>
+    </message>
+    <message>
+        <source>Save the camera's current position as a preset</source>
+        <translation>将摄像机当前位置保存为预置位</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>ONVIF stores the camera's current position under the new name</source>
+        <translation>ONVIF 会以新名称保存摄像机的当前位置</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Going to preset {name}</source>
+        <translation>正在转到预置位 {name}</translation>
+    </message>
+    <message>
+        <source>Preset {name} saved</source>
+        <translation>预置位 {name} 已保存</translation>
+    </message>
+    <message>
+        <source>Preset renamed to {name}</source>
+        <translation>预置位已重命名为 {name}</translation>
+    </message>
+    <message>
+        <source>Preset {name} deleted</source>
+        <translation>预置位 {name} 已删除</translation>
+    </message>
+    <message>
+        <source>Save preset</source>
+        <translation>保存预置位</translation>
+    </message>
+    <message>
+        <source>Name of the current position:</source>
+        <translation>当前位置的名称：</translation>
+    </message>
+    <message>
+        <source>Rename preset</source>
+        <translation>重命名预置位</translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <source>Delete preset</source>
+        <translation>删除预置位</translation>
+    </message>
+    <message>
+        <source>Delete preset {name}?</source>
+        <translation>删除预置位 {name}？</translation>
+    </message>
+</context>
+<context>
+    <name>PtzWallHook</name>
+    <message>
+        <source>PTZ control…</source>
+        <translation>云台控制…</translation>
+    </message>
+    <message>
+        <source>PTZ — {camera}</source>
+        <translation>云台 — {camera}</translation>
+    </message>
+</context>
+<context>
     <name>Reasons</name>
     <message>
         <source>authentication failed</source>
@@ -1282,6 +1976,10 @@
     <message>
         <source>listening on {reason}</source>
         <translation>监听 {reason}</translation>
+    </message>
+    <message>
+        <source>camera clock off by {reason}</source>
+        <translation>摄像机时钟偏差 {reason}</translation>
     </message>
 </context>
 <context>

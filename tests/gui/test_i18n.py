@@ -109,6 +109,7 @@ def test_chinese_window_and_screenshot(
     qtbot: QtBot, console: Console, make_window: MakeWindow, tmp_path: Path, english: None
 ) -> None:
     console.engine.devices.set_health("fp-east", HealthState.ONLINE, "demo")
+    console.engine.devices.set_health("cam-dorm", HealthState.ONLINE, "")  # up, then it drops out
     console.engine.devices.set_health("cam-dorm", HealthState.OFFLINE, "10 秒无视频帧")
     console.ingest("fire.alarm", Priority.FIRE, "图书馆三楼 感烟火灾探测器 火警")
     console.ingest("fire.fault", Priority.FAULT, "手动报警按钮 故障", point="lib-3f-mcp")

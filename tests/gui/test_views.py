@@ -61,6 +61,7 @@ def test_device_health_change_shows_in_the_tree_and_the_status_bar(
     window = make_window()
     tree = window.device_tree
     assert tree.item_for("cam-lib").text(1) == "Unknown"
+    console.services.devices.set_health("cam-lib", HealthState.ONLINE, "")  # up, then it drops out
     console.services.devices.set_health("cam-lib", HealthState.OFFLINE, "no frames for 10 s")
     qtbot.waitUntil(lambda: tree.health_of("cam-lib") is HealthState.OFFLINE)
     item = tree.item_for("cam-lib")

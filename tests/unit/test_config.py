@@ -596,7 +596,7 @@ ERROR_CASES: list[tuple[str, tuple[str, str], str, str, Needle]] = [
         "unknown driver",
         ('driver = "test.fake"\nsettings', 'driver = "acme.panel"\nsettings'),
         "panels[0].driver",
-        "unknown driver 'acme.panel' (known drivers: demo.scripted, ",
+        "unknown driver 'acme.panel' (known drivers: cameras.onvif, demo.scripted, fire.gb26875, ",
         "acme.panel",
     ),
     (

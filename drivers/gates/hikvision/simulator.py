@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -112,10 +113,12 @@ class HikvisionSimulator:
                  count: int = 0, repeat: int = 1, seed: int | None = None, keepalive_s: float = 2.0,
                  nonce_uses: int = 20, outage_after: int = 10, outage_s: float = 5.0, acs_search: bool = True,
                  drop_length_every: int = 5, boundary: str = BOUNDARY,
-                 announce_boundary: str | None = None, acs_error: int | None = None) -> None:
+                 announce_boundary: str | None = None, acs_error: int | None = None,
+                 start_on_stream: bool = False, pictures: bool = True) -> None:
         """``announce_boundary`` is the boundary named in the Content-Type (default: the one used; "" =
         none), to play firmware that gets it wrong; ``acs_error`` makes every AcsEvent search fail with
-        that HTTP status."""
+        that HTTP status. ``start_on_stream``: the scenario starts when the first alertStream opens (a
+        benchmark times the stream, not a back-fill); ``pictures=False`` leaves out the JPEG parts."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}")
         self.scenario, self.host, self.port, self.rate = scenario, host, port, rate
@@ -124,6 +127,7 @@ class HikvisionSimulator:
         self.drop_length_every, self.boundary = drop_length_every, boundary
         self.announce_boundary = boundary if announce_boundary is None else announce_boundary
         self.acs_error = acs_error
+        self.start_on_stream, self.pictures = start_on_stream, pictures
         self.rng = random.Random(seed)
         self.gate = DigestGate(user, password, nonce_uses)
         self.stats: Counter[str] = Counter()
@@ -134,6 +138,7 @@ class HikvisionSimulator:
         self._runner: web.AppRunner | None = None
         self._generator: asyncio.Task[None] | None = None
         self._serial = 1000
+        self._generate_pending = False
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self, generate: bool = True) -> int:
@@ -146,7 +151,8 @@ class HikvisionSimulator:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
-        if generate:
+        self._generate_pending = generate and self.start_on_stream
+        if generate and not self.start_on_stream:
             self._generator = asyncio.get_running_loop().create_task(self._generate())
         return self.port
 
@@ -167,6 +173,8 @@ class HikvisionSimulator:
         events = scenario_events(scenario or self.scenario, self.rng, now, self._serial, n,
                                  step=timedelta(0))
         self._serial += n
+        if not self.pictures:
+            events = [dataclasses.replace(ev, pictures=0) for ev in events]
         return events
 
     def emit(self, ev: SimEvent) -> None:
@@ -244,6 +252,9 @@ class HikvisionSimulator:
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._queues.add(queue)
         self.stats["streams"] += 1
+        if self._generate_pending:
+            self._generate_pending = False
+            self._generator = asyncio.get_running_loop().create_task(self._generate())
         try:
             while True:
                 try:
@@ -339,12 +350,18 @@ def _parser() -> argparse.ArgumentParser:
                         help="environment variable holding the password (default HIK_SIM_PASSWORD; "
                              "the demo password when it is unset)")
     parser.add_argument("--scenario", choices=SCENARIOS, default="morning-rush")
-    parser.add_argument("--rate", type=float, default=1.0, help="events per second (default 1)")
+    parser.add_argument("--rate", type=float, default=1.0,
+                        help="events per second (default 1); 0 = as fast as the stream takes them")
     parser.add_argument("--count", type=int, default=0, help="events per round; 0 = endless (default)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of --count events (default 1)")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
     parser.add_argument("--outage-s", type=float, default=10.0,
                         help="reboot scenario: seconds the device stays down (default 10)")
+    parser.add_argument("--start-on-stream", action="store_true",
+                        help="start the scenario when the first alertStream opens (for benchmarks)")
+    parser.add_argument("--no-pictures", action="store_true", help="events without JPEG parts")
+    parser.add_argument("--keepalive-s", type=float, default=2.0,
+                        help="seconds of silence before a keep-alive part (default 2)")
     parser.add_argument("--push-to", metavar="URL",
                         help="push mode: POST events to the console's listener, e.g. "
                              "http://127.0.0.1:8088/push/gate-east/ (instead of serving alertStream)")
@@ -354,7 +371,9 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve(args: argparse.Namespace, password: str) -> int:
     sim = HikvisionSimulator(args.scenario, user=args.user, password=password, host=args.host, port=args.port,
                              rate=args.rate, count=args.count, repeat=args.repeat, seed=args.seed,
-                             outage_s=args.outage_s)
+                             outage_s=args.outage_s, keepalive_s=args.keepalive_s,
+                             start_on_stream=args.start_on_stream,
+                             pictures=not args.no_pictures)
     port = await sim.start()
     print(f"hikvision simulator on http://{args.host}:{port} user {args.user!r} scenario {args.scenario}",
           flush=True)
