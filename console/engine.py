@@ -270,18 +270,12 @@ def services_of(engine: Engine) -> ConsoleServices:
     from console.storage import alarm_rows, queries
 
     def recent_events(limit: int) -> list[dict[str, object]]:
-        conn = engine.store.reader()
-        try:
+        with engine.store.reading() as conn:
             return list(queries.events(conn, queries.EventFilter(limit=limit, newest_first=True)))
-        finally:
-            conn.close()
 
     def alarm_history(alarm_id: int) -> list[dict[str, object]]:
-        conn = engine.store.reader()
-        try:
+        with engine.store.reading() as conn:
             return alarm_rows.history(conn, alarm_id)
-        finally:
-            conn.close()
 
     return ConsoleServices(
         site=engine.site,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,7 +94,7 @@ class Accounts:
 
     # -- users --------------------------------------------------------------------------------------
     def has_users(self) -> bool:
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
     def create_first_admin(self, username: str, display_name: str, password: str) -> UserInfo:
@@ -175,7 +174,7 @@ class Accounts:
         no secrets, so asking it to log in would protect nothing."""
         if session is not None:
             self.authorize(session, Permission.MANAGE_USERS, "list users")
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             cur = conn.execute(
                 "SELECT username, display_name, role, created_at, disabled FROM users ORDER BY username"
             )
@@ -320,7 +319,7 @@ class Accounts:
     def _load(self, username: str) -> _UserRow | None:
         if not USERNAME_RE.match(username):
             return None
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             found = conn.execute(
                 "SELECT username, display_name, role, password_hash, disabled, created_at FROM users "
                 "WHERE username = ?",
@@ -371,13 +370,6 @@ class Accounts:
             self._store.submit(lambda tx: append_audit(tx, actor, action, target, detail, self._clock()))
         )
 
-    @contextlib.contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._store.reader()
-        try:
-            yield conn
-        finally:
-            conn.close()
 
     @staticmethod
     def _wait(future: Future[T]) -> T:

@@ -55,11 +55,8 @@ class FireProcedures:
         self._clock = clock
 
     def procedure(self, alarm_id: int) -> Procedure:
-        conn = self._store.reader()
-        try:
+        with self._store.reading() as conn:
             return load_procedure(conn, alarm_id)
-        finally:
-            conn.close()
 
     def record(
         self, session: Session, alarm_id: int, step: Step, outcome: Outcome = Outcome.DONE, note: str = ""
@@ -108,9 +105,6 @@ class FireProcedures:
 
     def recent_fire_events(self, limit: int) -> list[dict[str, Any]]:
         """The newest fire events with their payloads (newest first), for the board's first picture."""
-        conn = self._store.reader()
-        try:
+        with self._store.reading() as conn:
             wanted = queries.EventFilter(kind="fire", limit=limit, newest_first=True)
             return list(queries.events(conn, wanted))
-        finally:
-            conn.close()

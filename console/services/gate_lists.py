@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -75,7 +73,7 @@ class GateLists:
         each group by list, kind and value."""
         if list_name is not None:
             list_name = _list_name(list_name)
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             found = gate_rows.list_entries(conn, list_name)
         now = self._clock()
         return sorted(found, key=lambda e: (e.expired(now), e.list, e.kind, e.value))
@@ -200,13 +198,6 @@ class GateLists:
         if self._rules is not None:
             self._rules.reload(tx.conn)
 
-    @contextlib.contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._store.reader()
-        try:
-            yield conn
-        finally:
-            conn.close()
 
 
 def _list_name(value: str) -> str:

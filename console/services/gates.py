@@ -6,9 +6,8 @@ import contextlib
 import csv
 import logging
 import os
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -88,7 +87,7 @@ class GateLog:
         searching = search_text(flt.text) is not None
         if searching and not sees:
             self._accounts.authorize(session, Permission.VIEW_PERSON_DATA, "search the gate log by person")
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             rows = gate_rows.query(conn, flt)
         if not sees:
             return [masked(r) for r in rows]
@@ -99,7 +98,7 @@ class GateLog:
 
     def hourly_counts(self, flt: GateFilter) -> list[HourlyCount]:
         """Granted passes per hour and gate (in / out) for the filter's time range, campus and gate."""
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             return gate_rows.hourly_counts(conn, flt)
 
     def export_csv(self, flt: GateFilter, path: Path, session: Session) -> Future[int]:
@@ -158,7 +157,7 @@ class GateLog:
         return total
 
     def _remove_pictures(self, candidates: set[str], cutoff: datetime) -> int:
-        with self._reader() as conn:
+        with self._store.reading() as conn:
             keep = gate_rows.pictures_in_use(conn, candidates, cutoff, cutoff + timedelta(days=1))
         removed = 0
         for relative in sorted(candidates - keep):
@@ -183,13 +182,6 @@ class GateLog:
     def _sees_person_data(self, session: Session) -> bool:
         return session.can(Permission.VIEW_PERSON_DATA) and not self._accounts.is_locked(session)
 
-    @contextlib.contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._store.reader()
-        try:
-            yield conn
-        finally:
-            conn.close()
 
     def _record(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
         # Not awaited: a read must not wait for the writer; a failure is logged, not lost silently.
@@ -200,7 +192,7 @@ class GateLog:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         count = 0
         try:
-            with self._reader() as conn, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            with self._store.reading() as conn, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(CSV_COLUMNS)
                 for row in gate_rows.iter_rows(conn, flt):

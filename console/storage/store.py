@@ -254,6 +254,15 @@ class Store:
         """A new read-only connection for the calling thread."""
         return open_reader(self.path)
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """``with store.reading() as conn:`` a read-only connection, closed at the end of the block."""
+        conn = self.reader()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
