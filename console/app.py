@@ -13,6 +13,7 @@ from console.cli.common import data_dir, load, setup_logging, site_path, site_te
 from console.domain.roles import Role
 from console.domain.session import Session
 from console.engine import Engine, services_of
+from console.heap import freeze_startup_heap
 from console.services.accounts import Accounts
 from console.services.credentials import CredentialStore
 
@@ -90,6 +91,7 @@ def run_gui(args: argparse.Namespace) -> int:
         services = services_of(engine)
         window = build_window(services, session, args.lang, settings=_ui_settings(directory, args))
         window.show()
+        freeze_startup_heap()
         _install_quit_handlers(
             app, window, getattr(args, "screenshot", None), getattr(args, "quit_after", None)
         )

@@ -16,6 +16,7 @@ from typing import Any
 from console.bench.stats import percentile
 from console.config import parse_site
 from console.engine import Engine, services_of
+from console.heap import freeze_startup_heap
 
 UITD_SITE = """
 [site]
@@ -126,6 +127,7 @@ def bench_fire(
                 audio=False,
             )
             window.show()
+            freeze_startup_heap()  # as the console does once its window is up
             seen: dict[str, float] = {}
 
             def on_alarm(change: Any) -> None:  # connected after the views: the row is on screen now

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.heap import freeze_startup_heap
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER_SCRIPT = Path(__file__).resolve().parent / "rtsp_test_server.py"
 STALL_INTERVAL_MS = 10
@@ -240,6 +242,7 @@ def run_wall(
     engine.start()
     try:
         wall.show()
+        freeze_startup_heap()  # as the console does once its window is up
         clock.start()
         stall_timer.start()
         first_frame_s = time.monotonic()
