@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,20 @@ def _ms(values: list[float], q: float) -> float:
     return round(percentile(sorted(values), q) * 1000, 3)
 
 
+def _in_event_loop(proc: subprocess.Popen[str]) -> None:
+    """Run the Qt event loop until ``proc`` ends: the GUI thread sleeps until it has work, as in the app (a
+    loop that wakes every millisecond to pump events would compete for the GIL the app never does)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setObjectName("bench-flood-watch")
+    timer.timeout.connect(lambda: loop.quit() if proc.poll() is not None else None)
+    timer.start(50)
+    loop.exec()
+    timer.stop()
+
+
 def _engine(root: Path, name: str, max_batch: int | None) -> tuple[Engine, int]:
     port = free_port()
     engine = Engine(parse_site(uitd_site_text(port)), root / name, store_max_batch=max_batch)
@@ -81,9 +96,12 @@ def _engine(root: Path, name: str, max_batch: int | None) -> tuple[Engine, int]:
 
 
 def _run_flood(
-    port: int, frames: int, fires: int, connections: int, inflight: int, pump: Any = None
+    port: int, frames: int, fires: int, connections: int, inflight: int,
+    wait: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the flood client in its own process (the devices are remote: they must not share our GIL)."""
+    """Run the flood client in its own process (the devices are remote: they must not share our GIL).
+
+    ``wait`` waits for it (with a GUI: in the Qt event loop, as the console's main thread would)."""
     # Its report (every latency) is larger than a pipe holds: a file, so the client never blocks on us.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as report:
         proc = subprocess.Popen(
@@ -92,10 +110,9 @@ def _run_flood(
             stdin=subprocess.DEVNULL,
             text=True,
         )
-        while proc.poll() is None:
-            if pump is not None:
-                pump()  # the GUI thread keeps running its event loop while the flood goes on
-            time.sleep(0.001)
+        if wait is not None:
+            wait(proc)
+        proc.wait()
         report.seek(0)
         out = report.read()
     if proc.returncode != 0:
@@ -148,7 +165,7 @@ def bench_fire(
             timer.setObjectName("bench-stall-probe")
             timer.timeout.connect(tick)
             timer.start(10)
-            result = _run_flood(port, frames, fires, connections, inflight, pump=app.processEvents)
+            result = _run_flood(port, frames, fires, connections, inflight, wait=_in_event_loop)
             deadline = time.monotonic() + 10
             while len(seen) < fires and time.monotonic() < deadline:
                 app.processEvents()
