@@ -36,6 +36,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     elif args.bench_command == "wall":
         result = _bench_wall(args)
+    elif args.bench_command == "onvif":
+        from console.bench.onvif import bench_onvif
+
+        result = bench_onvif(args.moves, args.events, args.event_rate, args.probes)
     else:  # pragma: no cover - argparse restricts the choices
         raise SystemExit(f"unknown benchmark {args.bench_command}")
     if args.json:

@@ -184,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bw.add_argument("--window-size", default="1920x1080", help="wall window size in pixels")
     bw.add_argument("--json", action="store_true")
+    bo = bench_sub.add_parser(
+        "onvif",
+        help="ONVIF: PTZ key press→camera latency and GUI stall, PullPoint event→commit latency, probe time",
+    )
+    _globals(bo, suppress=True)
+    bo.add_argument("--moves", type=int, default=50, help="PTZ hold-and-release cycles")
+    bo.add_argument("--events", type=int, default=200, help="motion/tamper changes the test camera raises")
+    bo.add_argument("--event-rate", type=float, default=20.0, help="changes per second")
+    bo.add_argument("--probes", type=int, default=5, help="probe runs (the first is the cold one)")
+    bo.add_argument("--json", action="store_true")
     return parser
 
 

@@ -119,6 +119,12 @@ class OnvifCameras:
         self._moving: dict[str, tuple[float, float, float]] = {}  # camera id → vector of the audited move
         self._profiles: dict[str, str] = {}  # camera id → PTZ profile token (found once per camera)
         self._serial: dict[str, asyncio.Lock] = {}  # touched only on the loop thread
+        # Logins looked up once per camera: the credential store may decrypt a file or ask the OS keyring,
+        # which a held PTZ key must not do on every press. Dropped when the camera refuses the login.
+        self._targets: dict[str, _Target] = {}
+        # The newest motion command (move or stop) per camera: behind a camera that hangs, older ones are
+        # skipped when their turn comes, so the camera gets the officer's latest intent, not a backlog.
+        self._motion_seq: dict[str, int] = {}
         self.added: list[str] = []  # camera ids written to the site file in this run (shown after a restart)
 
     # -- what the views ask ----------------------------------------------------------------------------
@@ -214,7 +220,7 @@ class OnvifCameras:
                   "zoom": vector[2]}
         self._audit.record(session.username, PTZ_MOVE, camera_id, detail)
         future = self._ptz(camera_id, lambda tool, t, profile: tool.ptz_move(
-            t.host, t.port, t.user, t.password, profile, *vector))
+            t.host, t.port, t.user, t.password, profile, *vector), motion=True)
 
         def forget_failed(done: Future[Any]) -> None:
             # A move the camera never took is not "already moving": the next press must send it again.
@@ -234,7 +240,7 @@ class OnvifCameras:
         if was is not None:
             self._audit.record(session.username, PTZ_STOP, camera_id, {"direction": direction_name(*was)})
         return self._ptz(camera_id, lambda tool, t, profile: tool.ptz_stop(
-            t.host, t.port, t.user, t.password, profile))
+            t.host, t.port, t.user, t.password, profile), motion=True)
 
     def is_moving(self, camera_id: str) -> bool:
         with self._lock:
@@ -340,13 +346,18 @@ class OnvifCameras:
         return self._tool
 
     def _target(self, camera_id: str) -> _Target:
+        cached = self._targets.get(camera_id)
+        if cached is not None:
+            return cached
         cam = self.camera(camera_id)
         if cam is None or cam.onvif is None or not cam.credential:
             raise OnvifUnavailable(f"camera {camera_id} has no ONVIF endpoint and credential in the site")
         stored = self._credentials.get(cam.credential) if self._credentials is not None else None
         if stored is None:
             raise OnvifUnavailable(f"credential {cam.credential!r} of camera {camera_id} is not stored")
-        return _Target(cam.onvif.host, cam.onvif.port, stored.username, stored.secret)
+        target = _Target(cam.onvif.host, cam.onvif.port, stored.username, stored.secret)
+        self._targets[camera_id] = target
+        return target
 
     def _submit(
         self, make: Callable[[Any], Awaitable[Any]], then: Callable[[Any], Any] | None = None
@@ -370,21 +381,36 @@ class OnvifCameras:
             target = self._target(camera_id)  # the credential store may derive a key: not on the loop
         except Exception as exc:
             return _failed(exc)
-        return self._submit(lambda tool: self._serialised(camera_id, call(tool, target)), then)
+        future = self._submit(lambda tool: self._serialised(camera_id, lambda: call(tool, target)), then)
+        future.add_done_callback(lambda done: self._forget_refused_login(camera_id, done))
+        return future
 
-    def _ptz(self, camera_id: str, call: Callable[[Any, _Target, str], Awaitable[Any]]) -> Future[Any]:
+    def _forget_refused_login(self, camera_id: str, done: Future[Any]) -> None:
+        if not done.cancelled() and getattr(done.exception(), "kind", None) == "auth":
+            self._targets.pop(camera_id, None)  # the password may have been changed: read it again
+
+    def _ptz(
+        self, camera_id: str, call: Callable[[Any, _Target, str], Awaitable[Any]], *, motion: bool = False
+    ) -> Future[Any]:
+        if motion:
+            with self._lock:
+                seq = self._motion_seq[camera_id] = self._motion_seq.get(camera_id, 0) + 1
+
         async def with_profile(tool: Any, target: _Target) -> Any:
+            if motion and self._motion_seq.get(camera_id) != seq:
+                return None  # a newer move or stop for this camera is queued: it says what the officer wants
             profile = await self._profile(tool, camera_id, target)
             return await call(tool, target, profile)
 
         return self._camera_call(camera_id, with_profile)
 
-    async def _serialised(self, camera_id: str, work: Awaitable[Any]) -> Any:
+    async def _serialised(self, camera_id: str, work: Callable[[], Awaitable[Any]]) -> Any:
         # Futures submitted in order start in order, and the lock is FIFO: a Stop can never overtake the
-        # ContinuousMove it ends, however slow that move's handshake is.
+        # ContinuousMove it ends, however slow that move's handshake is. The work starts only with the lock,
+        # so it sees what was queued meanwhile.
         lock = self._serial.setdefault(camera_id, asyncio.Lock())
         async with lock:
-            return await work
+            return await work()
 
     async def _profile(self, tool: Any, camera_id: str, t: _Target) -> str:
         token = self._profiles.get(camera_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -249,3 +251,72 @@ def test_a_camera_without_a_stored_credential_fails_clearly(rig: Rig) -> None:
     rig.credentials.delete("onvif-ptz")
     with pytest.raises(Exception, match="not stored"):
         rig.onvif.presets(rig.operator, "cam-ptz").result(5)
+
+
+class _CountingCredentials:
+    """The rig's credential store, counting the look-ups a PTZ command makes."""
+
+    def __init__(self, real: CredentialStore) -> None:
+        self.real, self.gets = real, 0
+
+    def get(self, name: str) -> Any:
+        self.gets += 1
+        return self.real.get(name)
+
+
+def test_a_held_key_reads_the_login_once_and_again_after_a_refusal(rig: Rig) -> None:
+    counting = _CountingCredentials(rig.credentials)
+    onvif = OnvifCameras(rig.engine.site, rig.engine.accounts, rig.engine.audit, rig.engine.devices,
+                         rig.engine.host.run_in_loop, lambda: load_tool("onvif"), counting)
+    try:
+        for pan in (0.5, 0.6, 0.7):
+            onvif.ptz_move(rig.operator, "cam-ptz", pan, 0, 0).result(20)
+            onvif.ptz_stop(rig.operator, "cam-ptz").result(20)
+        assert counting.gets == 1
+        rig.device.password = "changed-on-the-camera"
+        with pytest.raises(Exception) as refused:
+            onvif.ptz_move(rig.operator, "cam-ptz", 0.5, 0, 0).result(20)
+        assert error_kind(refused.value) == "auth"
+        rig.credentials.set("onvif-ptz", USER, "changed-on-the-camera")
+        rig.device.password = "changed-on-the-camera"
+        onvif.ptz_move(rig.operator, "cam-ptz", 0.4, 0, 0).result(20)  # the new password is read again
+        onvif.ptz_stop(rig.operator, "cam-ptz").result(20)
+        assert counting.gets == 2
+    finally:
+        onvif.close()
+
+
+class _GatedTool:
+    """The real ONVIF adapter; its ContinuousMove waits until the test opens the gate (a hung camera)."""
+
+    def __init__(self) -> None:
+        self.real = load_tool("onvif")
+        self.opened = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    async def ptz_move(self, *args: Any, **kwargs: Any) -> Any:
+        while not self.opened.is_set():
+            await asyncio.sleep(0.01)
+        return await self.real.ptz_move(*args, **kwargs)
+
+
+def test_commands_queued_behind_a_hung_camera_collapse_to_the_latest(rig: Rig) -> None:
+    gated = _GatedTool()
+    onvif = OnvifCameras(rig.engine.site, rig.engine.accounts, rig.engine.audit, rig.engine.devices,
+                         rig.engine.host.run_in_loop, lambda: gated, rig.credentials)
+    try:
+        first = onvif.ptz_move(rig.operator, "cam-ptz", 0.5, 0, 0)  # hangs at the camera
+        time.sleep(0.3)
+        stop = lambda: onvif.ptz_stop(rig.operator, "cam-ptz")  # noqa: E731 - five times below
+        queued = [stop(), onvif.ptz_move(rig.operator, "cam-ptz", 0, 0.5, 0), stop(),
+                  onvif.ptz_move(rig.operator, "cam-ptz", -0.5, 0, 0), stop()]
+        gated.opened.set()
+        for future in [first, *queued]:
+            future.result(20)
+        # The hung move, then only the officer's last word: the stop. Nothing of the backlog in between.
+        assert [m.get("pan", "stop") for m in rig.device.moves] == [pytest.approx(0.5), "stop"]
+        assert not rig.device.moving
+    finally:
+        onvif.close()

@@ -252,9 +252,12 @@ class EventMapper:
             device_time=when,
             raw=note.raw,
             payload=payload,
-            # A message the camera sends twice (same topic, source, time and value) is stored once.
+            # PullPoint delivers a "Changed" message once, and cameras stamp whole seconds: two real changes
+            # in one second would share any key made from the message, so changes carry none. Only the state
+            # reports of a new subscription ("Initialized") repeat, and they are keyed so a report the
+            # camera sends twice is stored once.
             dedup_key=f"onvif:{self.device_id}:{bare_topic(note.topic)}:{source}:{rule}:{stamp}:{int(value)}"
-            if when else None,
+            if when and note.operation == "Initialized" else None,
         )
 
 

@@ -19,10 +19,11 @@ import logging
 import re
 import signal
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
@@ -66,6 +67,10 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _iso_ms(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def envelope(body: str, header: str = "") -> str:
     head = f"<s:Header>{header}</s:Header>" if header else ""
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<s:Envelope {_ENVELOPE_NS}>{head}'
@@ -99,14 +104,16 @@ class Notification:
     data: dict[str, str]
     operation: str = "Changed"
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
+    millis: bool = False  # UtcTime with milliseconds (cameras differ; the benchmark needs them)
 
     def xml(self) -> str:
         items, data = _simple_items(self.source), _simple_items(self.data)
+        stamp = _iso_ms(self.when) if self.millis else _iso(self.when)
         return (
             "<wsnt:NotificationMessage>"
             '<wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">'
             f"{escape(self.topic)}</wsnt:Topic><wsnt:Message>"
-            f'<tt:Message UtcTime="{_iso(self.when)}" PropertyOperation="{self.operation}">'
+            f'<tt:Message UtcTime="{stamp}" PropertyOperation="{self.operation}">'
             f"<tt:Source>{items}</tt:Source><tt:Data>{data}</tt:Data></tt:Message>"
             "</wsnt:Message></wsnt:NotificationMessage>"
         )
@@ -143,6 +150,10 @@ class OnvifTestDevice:
         self.presets: dict[str, str] = {"1": "Gate", "2": "Car park"}
         self.position = {"x": 0.0, "y": 0.0, "zoom": 0.0}
         self.moving = False
+        self.millis = False  # notifications' UtcTime with milliseconds
+        # One JSON line per request received ({"op", "t": time.monotonic()}) and per event raised: the
+        # benchmark's device-side clock (CLOCK_MONOTONIC is the same for every process of the machine).
+        self.request_log: TextIO | None = None
         self.subscriptions: dict[int, Subscription] = {}
         self.state: dict[str, bool] = {}  # kind -> current value, announced as Initialized on subscribe
         self._pending: list[Notification] = []  # raised while nobody subscribed: given to the next one
@@ -169,8 +180,16 @@ class OnvifTestDevice:
         """Raise (``active``) or clear a motion, tamper or digital-input condition."""
         topic, item, default_source = TOPICS[kind]
         self.state[kind] = active
-        self.push(Notification(topic, source or dict(default_source), {item: "true" if active else "false"},
-                               when=self.now()))
+        note = Notification(topic, source or dict(default_source), {item: "true" if active else "false"},
+                            when=self.now(), millis=self.millis)
+        self.log_line({"raise": kind, "active": active, "t": time.monotonic(), "utc": _iso_ms(note.when)})
+        self.push(note)
+
+    def log_line(self, record: dict[str, Any]) -> None:
+        if self.request_log is not None:
+            with self._lock:
+                self.request_log.write(json.dumps(record) + "\n")
+                self.request_log.flush()
 
     def push(self, note: Notification) -> None:
         if self._loop is None:
@@ -257,6 +276,7 @@ class OnvifTestDevice:
 
     # -- HTTP --------------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
+        received = time.monotonic()
         body = await request.read()
         try:
             doc = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
@@ -266,6 +286,7 @@ class OnvifTestDevice:
         op = etree.QName(payload).localname
         with self._lock:
             self.requests[op] += 1
+        self.log_line({"op": op, "t": received})
         if op != "GetSystemDateAndTime" and not self._authorized(doc):
             with self._lock:
                 self.auth_failures += 1
@@ -610,6 +631,29 @@ class _SoapFault(Exception):
         self.code, self.subcode, self.reason = code, subcode, reason
 
 
+# The order the fixed-rate mode raises events in: every one changes a state, so none is a repeat.
+RAISE_CYCLE = (("motion", True), ("tamper", True), ("motion", False), ("tamper", False))
+
+
+async def raise_at_rate(device: OnvifTestDevice, every_s: float, count: int, stop: asyncio.Event) -> None:
+    """Once a PullPoint subscriber is there, raise ``count`` events, one every ``every_s`` seconds (on a
+    fixed schedule, so a late tick does not slow the rate down)."""
+    while not device.subscriptions and not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.02)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for index in range(count):
+        delay = start + index * every_s - loop.time()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return
+        kind, active = RAISE_CYCLE[index % len(RAISE_CYCLE)]
+        device.push_event(kind, active)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onvif-testdevice", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -619,9 +663,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skew", type=float, default=0.0, help="camera clock minus real time, seconds")
     parser.add_argument("--no-events", action="store_true", help="no Events service")
     parser.add_argument("--motion-every", type=float, default=0.0, help="raise and clear motion every S s")
+    parser.add_argument("--raise-every", type=float, default=0.0,
+                        help="once subscribed, raise --raise-count motion/tamper changes, one every S s")
+    parser.add_argument("--raise-count", type=int, default=0)
+    parser.add_argument("--millisecond-times", action="store_true", help="UtcTime of events with ms")
+    parser.add_argument("--log-requests", metavar="FILE",
+                        help="append a JSON line per request and per raised event (monotonic time)")
+    parser.add_argument("--fault", action="append", default=[], metavar="OP=MODE",
+                        help=f"misbehave on an operation (MODE: {', '.join(FAULT_MODES)}); repeatable")
     args = parser.parse_args(argv)
+    faults = dict(item.partition("=")[::2] for item in args.fault)
+    if any(mode not in FAULT_MODES for mode in faults.values()):
+        parser.error(f"--fault needs OP=MODE with MODE one of {', '.join(FAULT_MODES)}")
     device = OnvifTestDevice(user=args.user, password=args.password, host=args.host, port=args.port,
                              skew_s=args.skew, events=not args.no_events)
+    device.millis = args.millisecond_times
+    device.faults.update(faults)
 
     async def run() -> None:
         port = await device.start_async()
@@ -630,6 +687,9 @@ def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        raising = None
+        if args.raise_every > 0 and args.raise_count > 0:
+            raising = asyncio.create_task(raise_at_rate(device, args.raise_every, args.raise_count, stop))
         try:
             active = False
             while not stop.is_set():
@@ -639,9 +699,14 @@ def main(argv: list[str] | None = None) -> int:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), args.motion_every or 3600)
         finally:
+            if raising is not None:
+                await raising
             await device.stop_async()
 
-    asyncio.run(run())
+    with contextlib.ExitStack() as files:
+        if args.log_requests:
+            device.request_log = files.enter_context(open(args.log_requests, "a", encoding="utf-8"))
+        asyncio.run(run())
     return 0
 
 
