@@ -7,95 +7,52 @@ import io
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from console.drivers_host import Backoff, DriverHost
-from console.storage.store import Store
-from drivers.base import DeviceInfo, HealthState
+from drivers.base import DeviceInfo
 from drivers.cameras.onvif.driver import OnvifEventsDriver, Settings
 from drivers.cameras.onvif.testdevice import OnvifTestDevice
+from tests.drivers.rig import DriverRig, Rigs
 
 USER, PASSWORD = "admin", "s3cret"
 
 
-def wait_for(probe: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := probe():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not reached in {timeout} s")
-
-
 @pytest.fixture
-def camera() -> Iterator[Callable[..., OnvifTestDevice]]:
+def camera(driver_rigs: Rigs) -> Callable[..., OnvifTestDevice]:
     """Start test devices (``camera(skew_s=..., events=False ...)``); all are stopped after the test."""
-    made: list[OnvifTestDevice] = []
 
     def make(**options: Any) -> OnvifTestDevice:
         device = OnvifTestDevice(user=USER, password=PASSWORD, **options)
         device.start()
-        made.append(device)
+        driver_rigs.later(device.stop)
         return device
 
-    try:
-        yield make
-    finally:
-        for device in made:
-            device.stop()
+    return make
 
 
-class EventsRig:
+class EventsRig(DriverRig):
     """A real Store and DriverHost running one cameras.onvif driver against a test device."""
 
-    def __init__(self, data_dir: Path, device: OnvifTestDevice, password: str, points: dict[str, str],
-                 settings: dict[str, Any]) -> None:
-        self.store = Store(data_dir).open()
-        self.health: list[tuple[HealthState, str]] = []
-        options = {"pull_timeout_s": 0.5, "retry_initial_s": 0.05, "retry_max_s": 0.5, **settings}
-        self.driver = OnvifEventsDriver(Settings(host="127.0.0.1", port=device.port, user=USER, **options))
-        self.host = DriverHost(self.store.ingest,
-                               lambda dev, state, reason: self.health.append((state, reason)),
-                               {"cam-cred": password}.get, backoff=Backoff(initial=0.05, maximum=0.2),
-                               on_batch=self.store.add_batch_listener)
-        self.host.add(DeviceInfo("cam-1", "东门摄像机", "camera", points=points, credential="cam-cred"),
-                      self.driver)
-        self.host.start()
-
-    def rows(self) -> list[tuple[Any, ...]]:
-        conn = self.store.reader()
-        try:
-            sql = "SELECT kind, state, priority, point, summary, payload FROM events ORDER BY id"
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
+    driver: OnvifEventsDriver
+    columns = "kind, state, priority, point, summary, payload"
 
     def kinds(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.rows()]
 
-    def close(self) -> None:
-        self.host.stop()
-        self.store.close()
-
 
 @pytest.fixture
-def events_rig(tmp_path: Path) -> Iterator[Callable[..., EventsRig]]:
-    made: list[EventsRig] = []
-
+def events_rig(driver_rigs: Rigs) -> Callable[..., EventsRig]:
     def make(device: OnvifTestDevice, password: str = PASSWORD, points: dict[str, str] | None = None,
              **settings: Any) -> EventsRig:
-        made.append(EventsRig(tmp_path / f"rig{len(made)}", device, password, points or {}, settings))
-        return made[-1]
+        options = {"pull_timeout_s": 0.5, "retry_initial_s": 0.05, "retry_max_s": 0.5, **settings}
+        driver = OnvifEventsDriver(Settings(host="127.0.0.1", port=device.port, user=USER, **options))
+        info = DeviceInfo("cam-1", "东门摄像机", "camera", points=points or {}, credential="cam-cred")
+        return driver_rigs(driver, info, EventsRig, secrets={"cam-cred": password})
 
-    try:
-        yield make
-    finally:
-        for rig in made:
-            rig.close()
+    return make
 
 
 def run_cli(argv: list[str], password: str | None = PASSWORD) -> tuple[int, Any, str]:

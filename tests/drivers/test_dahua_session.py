@@ -6,100 +6,64 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from console.drivers_host import Backoff, DriverHost
-from console.storage.store import Store
 from drivers.base import DeviceInfo, GatePayload, GateResult, HealthState, Method, SubjectKind
 from drivers.gates.dahua import simulator
 from drivers.gates.dahua.driver import DahuaDriver, Settings, create
 from drivers.gates.dahua.scenarios import build
 from drivers.gates.dahua.simulator import DEMO_PASSWORD, DahuaSimulator, SimulatorThread
+from tests.drivers.rig import DriverRig, Rigs, wait_for
 
 DEVICE = "dh-gate-1"
 
 
-def wait_for(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := probe():
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
+class Rig(DriverRig):
+    """A real Store and DriverHost running one gates.dahua driver; pictures are kept in ``saved``."""
 
+    driver: DahuaDriver
 
-class Rig:
-    """A real Store and DriverHost running one gates.dahua driver."""
-
-    def __init__(self, data_dir: Path, password: str, settings: dict[str, Any]) -> None:
-        self.store = Store(data_dir).open()
+    def __init__(self, *args: Any, **options: Any) -> None:
         self.saved: dict[str, bytes] = {}
-        self.health: list[tuple[HealthState, str]] = []
-        self.driver: DahuaDriver = create(Settings(**settings))
-        self.host = DriverHost(self.store.ingest, lambda _d, state, why: self.health.append((state, why)),
-                               {"dahua-pw": password}.get, backoff=Backoff(initial=0.05, maximum=0.2),
-                               on_batch=self.store.add_batch_listener, files=self._save)
-        device = DeviceInfo(DEVICE, "东门闸机", "gate", points={"0": "东门-1号闸"}, credential="dahua-pw")
-        self.host.add(device, self.driver)
-        self.host.start()
+        super().__init__(*args, save_file=self._save, **options)
 
     def _save(self, category: str, data: bytes, suffix: str) -> str:
         name = f"{category}/{len(self.saved)}{suffix}"
         self.saved[name] = data
         return name
 
-    def rows(self) -> list[tuple[str, str, str | None, dict[str, Any], str | None]]:
-        conn = self.store.reader()
-        try:
-            sql = "SELECT kind, state, point, payload, dedup_key FROM events WHERE source = ? ORDER BY id"
-            found = conn.execute(sql, (DEVICE,)).fetchall()
-        finally:
-            conn.close()
+    columns = "kind, state, point, payload, dedup_key"
+
+    def rows(self) -> list[tuple[str, str, str | None, dict[str, Any], str | None]]:  # type: ignore[override]
+        found = super().rows("source = ?", (DEVICE,))
         return [(k, s, p, json.loads(pl), d) for k, s, p, pl, d in found]
 
     def states(self) -> list[HealthState]:
         return [s for s, _ in self.health]
 
-    def close(self) -> None:
-        self.host.stop()
-        self.store.close()
-
 
 @pytest.fixture
-def rigs(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
-    made: list[Rig] = []
-
+def rigs(driver_rigs: Rigs) -> Callable[..., Rig]:
     def make(password: str = DEMO_PASSWORD, **settings: Any) -> Rig:
-        made.append(Rig(tmp_path / f"rig{len(made)}", password, settings))
-        return made[-1]
+        device = DeviceInfo(DEVICE, "东门闸机", "gate", points={"0": "东门-1号闸"}, credential="dahua-pw")
+        return driver_rigs(create(Settings(**settings)), device, Rig, secrets={"dahua-pw": password})
 
-    try:
-        yield make
-    finally:
-        for rig in made:
-            rig.close()
+    return make
 
 
 @pytest.fixture
-def sims() -> Iterator[Callable[..., SimulatorThread]]:
-    made: list[SimulatorThread] = []
-
+def sims(driver_rigs: Rigs) -> Callable[..., SimulatorThread]:
     def make(**options: Any) -> SimulatorThread:
         options.setdefault("rate", 200.0)
         thread = SimulatorThread(DahuaSimulator(**options))
-        made.append(thread)
+        driver_rigs.later(thread.stop)
         thread.start()
         return thread
 
-    try:
-        yield make
-    finally:
-        for thread in made:
-            thread.stop()
+    return make
 
 
 def expected_kinds(scenario: str, count: int | None = None) -> int:

@@ -6,8 +6,6 @@ import asyncio
 import random
 import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -16,16 +14,10 @@ from drivers.base import create_driver, settings_model
 from drivers.fire.gb26875.driver import GB26875Driver, Settings
 from drivers.fire.gb26875.frame import Command, Frame, FrameReader, parse_frame
 from drivers.fire.gb26875.tables import ComponentStatus
-from tests.drivers.test_gb26875_session import GOLDEN, NOISE, Rigs, corrupt, frame, parts_adu, wait_for
+from tests.drivers.rig import wait_for
+from tests.drivers.test_gb26875_session import GOLDEN, NOISE, Rigs, corrupt, frame, parts_adu, rigs
 
-
-@pytest.fixture
-def rigs(tmp_path: Path) -> Iterator[Rigs]:
-    made = Rigs(tmp_path)
-    try:
-        yield made
-    finally:
-        made.close()
+__all__ = ["rigs"]  # the fixture, used by name
 
 
 def test_slow_loris_is_closed_at_the_frame_deadline(rigs: Rigs) -> None:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import random
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from console.drivers_host import Backoff, DriverHost
 from console.storage.store import Store
 from drivers.base import DeviceEvent, DeviceInfo, HealthState
 from drivers.fire.gb26875.adu import ComponentState, UitdState, encode_adu
@@ -33,6 +30,8 @@ from drivers.fire.gb26875.frame import (
 )
 from drivers.fire.gb26875.tables import ComponentStatus, UitdStatus
 from drivers.fire.gb26875.timetag import encode_time
+from tests.drivers.rig import DriverRig, FramePeer, Ingest, slow_disk, wait_for
+from tests.drivers.rig import Rigs as BaseRigs
 
 UITD = address_from_int(889)
 CENTER = address_from_int(88888)
@@ -63,141 +62,61 @@ def corrupt(wire: bytes) -> bytes:
     return wire[:-3] + bytes(((wire[-3] + 1) & 0xFF,)) + wire[-2:]
 
 
-class Peer:
+class Peer(FramePeer):
     """A blocking test client that collects the centre's answers."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(port)
         self.reader = FrameReader()
-        self.inbox: list[Frame] = []
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def recv(self, n: int = 1, timeout: float = 5.0) -> list[Frame]:
-        deadline = time.monotonic() + timeout
-        while len(self.inbox) < n:
-            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError("the centre closed the connection")
-            for item in self.reader.feed(data):
-                assert isinstance(item, Frame), item
-                self.inbox.append(item)
-        out, self.inbox = self.inbox[:n], self.inbox[n:]
-        return out
-
-    def nothing_within(self, timeout: float) -> bool:
-        try:
-            self.recv(1, timeout)
-        except TimeoutError:
-            return True
-        return False
-
-    def closed_within(self, timeout: float) -> bool:
-        self.sock.settimeout(timeout)
-        try:
-            while self.sock.recv(65536):
-                pass
-        except TimeoutError:
-            return False
-        except ConnectionError:
-            pass
-        return True
-
-    def close(self) -> None:
-        self.sock.close()
+    def frames(self, data: bytes) -> list[Frame]:
+        items = self.reader.feed(data)
+        for item in items:
+            assert isinstance(item, Frame), item
+        return items  # type: ignore[return-value]
 
 
-class Rig:
+class Rig(DriverRig):
     """A real Store and DriverHost running one fire.gb26875 driver on an ephemeral port."""
 
-    def __init__(self, data_dir: Path, ingest: Callable[[Store], Callable[[DeviceEvent], Future[Any]]] | None,
-                 points: dict[str, str], settings: dict[str, Any]) -> None:
-        self.store = Store(data_dir).open()
-        self.health: list[tuple[HealthState, str]] = []
-        self.driver: GB26875Driver = create(Settings(listen_port=0, **settings))
-        self.host = DriverHost(ingest(self.store) if ingest else self.store.ingest,
-                               lambda device, state, reason: self.health.append((state, reason)),
-                               backoff=Backoff(initial=0.05, maximum=0.2),
-                               on_batch=self.store.add_batch_listener)
-        self.host.add(DeviceInfo("fire-1", "消防主机", "panel", points=points), self.driver)
-        self.host.start()
-        self.peers: list[Peer] = []
+    driver: GB26875Driver
+    columns = "kind, state, summary, point"
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
         self.port = wait_for(lambda: self.driver.bound_port)
 
     def peer(self) -> Peer:
         peer = Peer(self.port)
-        self.peers.append(peer)
+        self.on_close(peer.close)
         return peer
 
-    def count(self, where: str = "1", params: tuple[Any, ...] = ()) -> int:
-        conn = self.store.reader()
-        try:
-            return int(conn.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0])
-        finally:
-            conn.close()
-
     def events(self, where: str = "1") -> list[tuple[Any, ...]]:
-        conn = self.store.reader()
-        try:
-            sql = f"SELECT kind, state, summary, point FROM events WHERE {where} ORDER BY id"
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
+        return self.rows(where)
 
     def call(self, name: str, args: dict[str, Any] | None = None, timeout: float = 10) -> Any:
         return self.host.call("fire-1", name, args).result(timeout)
 
-    def close(self) -> None:
-        for peer in self.peers:
-            peer.close()
-        self.host.stop()
-        self.store.close()
-
 
 class Rigs:
-    def __init__(self, root: Path) -> None:
-        self.root, self.made = root, []  # type: list[Rig]
+    """``rigs(ingest, points, **settings)``: a started Rig, closed after the test."""
 
-    def __call__(self, ingest: Callable[[Store], Callable[[DeviceEvent], Future[Any]]] | None = None,
-                 points: dict[str, str] | None = None, **settings: Any) -> Rig:
-        rig = Rig(self.root / f"rig{len(self.made)}", ingest, points or {}, settings)
-        self.made.append(rig)
-        return rig
+    def __init__(self, made: BaseRigs) -> None:
+        self.made = made
 
-    def close(self) -> None:
-        for rig in self.made:
-            rig.close()
-
-
-def wait_for(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := probe():
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
+    def __call__(self, ingest: Ingest | None = None, points: dict[str, str] | None = None,
+                 **settings: Any) -> Rig:
+        return self.made(create(Settings(listen_port=0, **settings)),
+                         DeviceInfo("fire-1", "消防主机", "panel", points=points or {}), Rig, ingest=ingest)
 
 
 @pytest.fixture
-def rigs(tmp_path: Path) -> Iterator[Rigs]:
-    made = Rigs(tmp_path)
-    try:
-        yield made
-    finally:
-        made.close()
+def rigs(driver_rigs: BaseRigs) -> Rigs:
+    return Rigs(driver_rigs)
 
 
 def test_fire_alarm_is_committed_before_the_ack_leaves(rigs: Rigs) -> None:
-    def slow(store: Store) -> Callable[[DeviceEvent], Future[Any]]:
-        def ingest(event: DeviceEvent) -> Future[Any]:
-            store.submit(lambda tx: time.sleep(0.3))  # a slow disk: the commit takes 0.3 s
-            return store.ingest(event)
-        return ingest
-
-    rig = rigs(slow, points={"1-1-10-2": "dorm3.f2.r201"})
+    rig = rigs(slow_disk(0.3), points={"1-1-10-2": "dorm3.f2.r201"})
     peer = rig.peer()
     started = time.monotonic()
     peer.send(GOLDEN)

@@ -6,10 +6,9 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,24 +19,13 @@ from drivers.fire.gb26875.commands import Downstream
 from drivers.fire.gb26875.frame import Command, answer_for
 from drivers.fire.gb26875.session import CommandRejected, CommandTimeout, NoUitdConnected
 from drivers.fire.gb26875.simulator import UitdSimulator, main, run_simulator
-from tests.drivers.test_gb26875_session import Rig, Rigs, frame
+from tests.drivers.test_gb26875_session import Rig, Rigs, frame, rigs
 
-
-@pytest.fixture
-def rigs(tmp_path: Path) -> Iterator[Rigs]:
-    made = Rigs(tmp_path)
-    try:
-        yield made
-    finally:
-        made.close()
+__all__ = ["rigs"]  # the fixture, used by name
 
 
 def kinds(rig: Rig) -> dict[str, int]:
-    conn = rig.store.reader()
-    try:
-        return dict(conn.execute("SELECT kind || ':' || state, count(*) FROM events GROUP BY 1").fetchall())
-    finally:
-        conn.close()
+    return dict(rig.sql("SELECT kind || ':' || state, count(*) FROM events GROUP BY 1"))
 
 
 ALL_FAULTS = ["bad-checksum", "split", "garbage", "retransmit"]

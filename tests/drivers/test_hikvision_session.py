@@ -7,7 +7,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,25 +16,15 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from console.drivers_host import Backoff, DriverHost
 from console.storage.files import FileStore
-from console.storage.store import Store
 from drivers.base import DeviceInfo, HealthState, create_driver, settings_model
 from drivers.gates.hikvision.driver import HikvisionDriver, Settings, create
 from drivers.gates.hikvision.scenarios import SimEvent, acs_json, anpr_xml, render_part, scenario_events
 from drivers.gates.hikvision.simulator import DEMO_PASSWORD, DEMO_USER, HikvisionSimulator, main, push_events
+from tests.drivers.rig import DriverRig, Rigs, wait_for
 
 DEVICE = "gate-east"
 Maker = Callable[..., tuple["Rig", "SimThread"]]
-
-
-def wait_for(probe: Callable[[], Any], timeout: float = 8.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := probe():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not reached in time")
 
 
 class SimThread:
@@ -76,38 +66,16 @@ class SimThread:
         self.loop.close()
 
 
-class Rig:
+class Rig(DriverRig):
     """A real Store + FileStore + DriverHost running one gates.hikvision_isapi driver."""
 
-    def __init__(self, data_dir: Path, sim: SimThread | None, password: str,
-                 settings: dict[str, Any]) -> None:
-        self.data_dir = data_dir
-        self.store = Store(data_dir).open()
-        self.files = FileStore(data_dir)
-        self.health: list[tuple[HealthState, str]] = []
-        defaults: dict[str, Any] = {"reconnect_min_s": 0.05, "reconnect_max_s": 0.3, "picture_wait_s": 0.5}
-        if sim is not None:
-            defaults["port"] = sim.port
-        self.driver: HikvisionDriver = create(Settings(**{**defaults, **settings}))
+    driver: HikvisionDriver
+    files: FileStore
 
-        def health(_device: str, state: HealthState, why: str) -> None:
-            self.health.append((state, why))
-
-        self.host = DriverHost(self.store.ingest, health, {"hik": password}.get,
-                               backoff=Backoff(initial=0.05, maximum=0.2),
-                               on_batch=self.store.add_batch_listener, files=self.files.save)
-        self.host.add(DeviceInfo(DEVICE, "东门闸机", "gate", points={"1": "P-EAST-IN"}, credential="hik"),
-                      self.driver)
-        self.host.start()
-
-    def rows(self) -> list[dict[str, Any]]:
-        conn = self.store.reader()
-        try:
-            cur = conn.execute("SELECT id, kind, state, point, payload, dedup_key FROM events ORDER BY id")
-            return [{"id": r[0], "kind": r[1], "state": r[2], "point": r[3], "payload": json.loads(r[4]),
-                     "key": r[5]} for r in cur.fetchall()]
-        finally:
-            conn.close()
+    def rows(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        found = self.sql("SELECT id, kind, state, point, payload, dedup_key FROM events ORDER BY id")
+        return [{"id": r[0], "kind": r[1], "state": r[2], "point": r[3], "payload": json.loads(r[4]),
+                 "key": r[5]} for r in found]
 
     def status(self) -> dict[str, Any]:
         return self.host.call(DEVICE, "status").result(5)  # type: ignore[no-any-return]
@@ -119,29 +87,21 @@ class Rig:
         """Online and past the first back-fill, so what we emit next arrives by the stream."""
         return self.online() and self.status()["stats"].get("backfills", 0) >= 1
 
-    def close(self) -> None:
-        self.host.stop()
-        self.store.close()
-
 
 @pytest.fixture
-def make(tmp_path: Path) -> Iterator[Callable[..., tuple[Rig, SimThread | None]]]:
-    made: list[tuple[Rig, SimThread | None]] = []
-
+def make(driver_rigs: Rigs) -> Callable[..., tuple[Rig, SimThread | None]]:
     def build(sim: dict[str, Any] | None = None, password: str = DEMO_PASSWORD,
               **settings: Any) -> tuple[Rig, SimThread | None]:
         peer = SimThread(**sim) if sim is not None else None
-        rig = Rig(tmp_path / f"rig{len(made)}", peer, password, settings)
-        made.append((rig, peer))
-        return rig, peer
+        defaults: dict[str, Any] = {"reconnect_min_s": 0.05, "reconnect_max_s": 0.3, "picture_wait_s": 0.5}
+        if peer is not None:
+            driver_rigs.later(peer.close)  # closed after the rig, as a device outlives the console's session
+            defaults["port"] = peer.port
+        device = DeviceInfo(DEVICE, "东门闸机", "gate", points={"1": "P-EAST-IN"}, credential="hik")
+        driver = create(Settings(**{**defaults, **settings}))
+        return driver_rigs(driver, device, Rig, secrets={"hik": password}, files=True), peer
 
-    try:
-        yield build
-    finally:
-        for rig, peer in made:
-            rig.close()
-            if peer is not None:
-                peer.close()
+    return build
 
 
 def serials(rows: list[dict[str, Any]]) -> list[int]:

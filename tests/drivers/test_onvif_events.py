@@ -13,7 +13,8 @@ from argon2 import PasswordHasher
 from drivers.base import HealthState, Priority, create_driver, settings_model
 from drivers.cameras.onvif.driver import OnvifEventsDriver, Settings
 from drivers.cameras.onvif.testdevice import OnvifTestDevice
-from tests.drivers.onvif_peers import PASSWORD, USER, EventsRig, camera, events_rig, wait_for
+from tests.drivers.onvif_peers import PASSWORD, USER, EventsRig, camera, events_rig
+from tests.drivers.rig import wait_for
 
 __all__ = ["camera", "events_rig"]  # fixtures used by name
 

@@ -8,10 +8,8 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,17 +18,15 @@ from siadc09 import account as sd_account
 from siadc09 import message as sd_message
 from siadc09.xdata import Data as SdData
 
-from console.drivers_host import Backoff, DriverHost
-from console.storage.store import Store
-from drivers.base import DeviceEvent, DeviceInfo, HealthState, create_driver, settings_model
+from drivers.base import DeviceInfo, HealthState, create_driver, settings_model
 from drivers.fire.sia_dc09 import simulator
 from drivers.fire.sia_dc09.driver import Settings, SiaDc09Driver, create
 from drivers.fire.sia_dc09.framing import Frame, FrameReader, encode_frame
 from drivers.fire.sia_dc09.messages import Header, build_message, open_message, parse_header, parse_timestamp
+from tests.drivers.rig import DriverRig, FramePeer, Ingest, Rigs, slow_disk, wait_for
 
 KEY128 = "000102030405060708090A0B0C0D0E0F"
 KEY256 = "850CBA22F7DD4F033405DA83E4C5BAE9" * 2
-Ingest = Callable[[Store], Callable[[DeviceEvent], "Future[Any]"]]
 
 
 def now() -> datetime:
@@ -48,113 +44,44 @@ def header_of(answer: Frame) -> Header:
     return parse_header(answer.message, incoming=False)
 
 
-class Peer:
+class Peer(FramePeer):
     """A blocking TCP transmitter that collects the receiver's answers."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(port)
         self.reader = FrameReader()
-        self.inbox: list[Frame] = []
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def recv(self, n: int = 1, timeout: float = 5.0) -> list[Frame]:
-        deadline = time.monotonic() + timeout
-        while len(self.inbox) < n:
-            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError("the receiver closed the connection")
-            self.inbox += [i for i in self.reader.feed(data) if isinstance(i, Frame)]
-        out, self.inbox = self.inbox[:n], self.inbox[n:]
-        return out
+    def frames(self, data: bytes) -> list[Frame]:
+        return [i for i in self.reader.feed(data) if isinstance(i, Frame)]
 
     def answer(self, timeout: float = 5.0) -> Header:
         return header_of(self.recv(1, timeout)[0])
 
-    def nothing_within(self, timeout: float) -> bool:
-        try:
-            self.recv(1, timeout)
-        except TimeoutError:
-            return True
-        return False
 
-    def closed_within(self, timeout: float) -> bool:
-        self.sock.settimeout(timeout)
-        try:
-            while self.sock.recv(65536):
-                pass
-        except TimeoutError:
-            return False
-        except ConnectionError:
-            pass
-        return True
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def wait_for(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := probe():
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
-
-
-class Rig:
+class Rig(DriverRig):
     """A real Store and DriverHost running one fire.sia_dc09 driver on an ephemeral port."""
 
-    def __init__(self, data_dir: Path, ingest: Ingest | None, points: dict[str, str],
-                 secrets: dict[str, str], settings: dict[str, Any]) -> None:
-        self.store = Store(data_dir).open()
-        self.health: list[tuple[HealthState, str]] = []
-        self.driver: SiaDc09Driver = create(Settings(listen_port=0, **settings))
-        self.host = DriverHost(ingest(self.store) if ingest else self.store.ingest,
-                               lambda device, state, reason: self.health.append((state, reason)),
-                               secrets.get, backoff=Backoff(initial=0.05, maximum=0.2),
-                               on_batch=self.store.add_batch_listener)
-        self.host.add(DeviceInfo("dc09-1", "报警主机", "panel", points=points), self.driver)
-        self.peers: list[Peer] = []
-        self.host.start()
+    driver: SiaDc09Driver
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
         self.port = wait_for(lambda: self.driver.listening.is_set() and self.driver.bound_port)
 
     def peer(self) -> Peer:
-        self.peers.append(Peer(self.port))
-        return self.peers[-1]
-
-    def rows(self, where: str = "1") -> list[tuple[Any, ...]]:
-        conn = self.store.reader()
-        try:
-            sql = f"SELECT kind, state, point, payload FROM events WHERE {where} ORDER BY id"
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        for peer in self.peers:
-            peer.close()
-        self.host.stop()
-        self.store.close()
+        peer = Peer(self.port)
+        self.on_close(peer.close)
+        return peer
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
-    made: list[Rig] = []
-
+def rig(driver_rigs: Rigs) -> Callable[..., Rig]:
     def make(ingest: Ingest | None = None, points: dict[str, str] | None = None,
              secrets: dict[str, str] | None = None, **settings: Any) -> Rig:
-        made.append(Rig(tmp_path / f"rig{len(made)}", ingest, points or {}, secrets or {}, settings))
-        return made[-1]
+        return driver_rigs(create(Settings(listen_port=0, **settings)),
+                           DeviceInfo("dc09-1", "报警主机", "panel", points=points or {}),
+                           Rig, ingest=ingest, secrets=secrets)
 
-    try:
-        yield make
-    finally:
-        for r in made:
-            r.close()
+    return make
 
 
 def test_registry_and_settings() -> None:
@@ -167,13 +94,7 @@ def test_registry_and_settings() -> None:
 
 
 def test_event_is_committed_before_the_ack_leaves(rig: Callable[..., Rig]) -> None:
-    def slow(store: Store) -> Callable[[DeviceEvent], Future[Any]]:
-        def ingest(event: DeviceEvent) -> Future[Any]:
-            store.submit(lambda tx: time.sleep(0.3))  # a slow disk: this commit takes 0.3 s
-            return store.ingest(event)
-        return ingest
-
-    r = rig(slow, points={"1234-3": "A栋3层-烟感03"})
+    r = rig(slow_disk(0.3), points={"1234-3": "A栋3层-烟感03"})
     peer = r.peer()
     started = time.monotonic()
     peer.send(report(2))

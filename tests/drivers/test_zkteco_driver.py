@@ -8,56 +8,34 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from console.drivers_host import Backoff, DriverHost
-from console.storage.store import Store
-from drivers.base import DeviceEvent, DeviceInfo, GatePayload, HealthState, create_driver, settings_model
+from drivers.base import DeviceInfo, GatePayload, HealthState, create_driver, settings_model
 from drivers.gates.zkteco import simulator
 from drivers.gates.zkteco.driver import Settings, ZktecoAdmsDriver, create
 from drivers.gates.zkteco.simulator import BAD_LINES, SimConfig, SimStats
+from tests.drivers.rig import DriverRig, Ingest, Rigs, slow_disk, wait_for
 
 SN = "CKJ0000001"
-Ingest = Callable[[Store], Callable[[DeviceEvent], "Future[Any]"]]
 
 
-def wait_for(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := probe():
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
-
-
-class Rig:
+class Rig(DriverRig):
     """A real Store and DriverHost running one or more ZKTeco drivers on one shared ephemeral port."""
 
-    def __init__(self, data_dir: Path, serials: list[str], ingest: Ingest | None,
-                 settings: dict[str, Any]) -> None:
-        self.store = Store(data_dir).open()
-        self.health: list[tuple[str, HealthState, str]] = []
-        self.drivers: dict[str, ZktecoAdmsDriver] = {}
-        many = None if ingest else self.store.ingest_many
-        self.host = DriverHost(ingest(self.store) if ingest else self.store.ingest,
-                               lambda device, state, reason: self.health.append((device, state, reason)),
-                               backoff=Backoff(initial=0.05, maximum=0.2),
-                               on_batch=self.store.add_batch_listener, ingest_many=many)
-        for serial in serials:
-            driver = create(Settings(listen_port=0, serial=serial, **settings))
-            self.drivers[serial] = driver
-            self.host.add(DeviceInfo(f"zk-{serial}", f"闸机 {serial}", "gate", points={"东门": "east-gate"}),
-                          driver)
-        self.host.start()
+    columns = "source, kind, state, summary, point, device_time, payload, raw, dedup_key"
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.drivers: dict[str, ZktecoAdmsDriver] = {
+            info.id.removeprefix("zk-"): cast(ZktecoAdmsDriver, driver) for info, driver in self.devices}
         self.port = wait_for(lambda: all(d.listening.is_set() for d in self.drivers.values())
                              and next(iter(self.drivers.values())).bound_port)
 
@@ -65,36 +43,19 @@ class Rig:
         config = SimConfig(**{"port": self.port, "serial": serial, "rate": 0, **overrides})
         return asyncio.run(asyncio.wait_for(simulator.run(config), 60))
 
-    def rows(self, where: str = "1") -> list[tuple[Any, ...]]:
-        conn = self.store.reader()
-        try:
-            sql = ("SELECT source, kind, state, summary, point, device_time, payload, raw, dedup_key "
-                   f"FROM events WHERE {where} ORDER BY id")
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
-
     def states(self, serial: str = SN) -> list[HealthState]:
-        return [s for d, s, _ in list(self.health) if d == f"zk-{serial}"]
-
-    def close(self) -> None:
-        self.host.stop()
-        self.store.close()
+        return [s for d, s, _ in list(self.device_health) if d == f"zk-{serial}"]
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
-    made: list[Rig] = []
-
+def rig(driver_rigs: Rigs) -> Callable[..., Rig]:
     def make(serials: list[str] | None = None, ingest: Ingest | None = None, **settings: Any) -> Rig:
-        made.append(Rig(tmp_path / f"rig{len(made)}", serials or [SN], ingest, settings))
-        return made[-1]
+        gates = [(DeviceInfo(f"zk-{serial}", f"闸机 {serial}", "gate", points={"东门": "east-gate"}),
+                  create(Settings(listen_port=0, serial=serial, **settings))) for serial in serials or [SN]]
+        (device, driver), *more = gates
+        return driver_rigs(driver, device, Rig, more=more, ingest=ingest, batch=True)
 
-    try:
-        yield make
-    finally:
-        for r in made:
-            r.close()
+    return make
 
 
 async def http(method: str, port: int, path: str, body: bytes = b"") -> tuple[int, bytes]:
@@ -187,13 +148,7 @@ def test_bad_lines_are_skipped_and_logged_with_raw_bytes(rig: Callable[..., Rig]
 
 
 def test_ok_only_after_the_commit(rig: Callable[..., Rig]) -> None:
-    def slow(store: Store) -> Callable[[DeviceEvent], Future[Any]]:
-        def ingest(event: DeviceEvent) -> Future[Any]:
-            store.submit(lambda tx: time.sleep(0.3))  # a slow disk: this commit takes 0.3 s
-            return store.ingest(event)
-        return ingest
-
-    r = rig(ingest=slow)
+    r = rig(ingest=slow_disk(0.3))
     started = time.monotonic()
     status, reply = asyncio.run(http("POST", r.port, f"/iclock/cdata?SN={SN}&table=ATTLOG&Stamp=1",
                                      b"1001\t2026-03-02 08:00:00\t0\t15\t0\n"))
@@ -266,7 +221,7 @@ def test_a_device_that_never_calls_in_goes_offline(rig: Callable[..., Rig]) -> N
     r = rig(silence_s=0.2)
     wait_for(lambda: HealthState.OFFLINE in r.states(), 5)
     assert r.states()[:3] == [HealthState.UNKNOWN, HealthState.DEGRADED, HealthState.OFFLINE]
-    reason = [reason for _, state, reason in r.health if state is HealthState.OFFLINE][0]
+    reason = [reason for _, state, reason in r.device_health if state is HealthState.OFFLINE][0]
     assert "never heard from" in reason and SN in reason
     status, _ = asyncio.run(http("GET", r.port, f"/iclock/getrequest?SN={SN}"))
     assert status == 200

@@ -22,6 +22,7 @@ from console.domain.roles import Role
 from console.domain.session import Session
 from console.engine import Engine, services_of
 from console.services.facade import ConsoleServices
+from tests.drivers.rig import read
 from widgets.app_window import build_window
 from widgets.main_window import MainWindow
 
@@ -144,9 +145,19 @@ class Console:
         self.engine.store.ingest(event).result(5)
 
 
+def audit_actions(console: Console) -> list[str]:
+    return [row[0] for row in read(console.engine.store, "SELECT action FROM audit ORDER BY id")]
+
+
 @pytest.fixture
-def engine(data_dir: Path, fast_hasher: PasswordHasher) -> Iterator[Engine]:
-    engine = Engine(parse_site(SITE, "test-site.toml"), data_dir, accounts_hasher=fast_hasher)
+def site_toml() -> str:
+    """The site the engine runs; a test module overrides this fixture to run another."""
+    return SITE
+
+
+@pytest.fixture
+def engine(data_dir: Path, fast_hasher: PasswordHasher, site_toml: str) -> Iterator[Engine]:
+    engine = Engine(parse_site(site_toml, "test-site.toml"), data_dir, accounts_hasher=fast_hasher)
     engine.start()
     try:
         yield engine

@@ -11,16 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from console.config import parse_site
 from console.domain.events import DeviceEvent, EventState, Priority
 from console.domain.gates import GateFilter, GateRow, HourlyCount
-from console.engine import Engine
 from console.storage.files import FileStore
 from drivers.base import Direction, GatePayload, GateResult, Method, SubjectKind
 from widgets import i18n
@@ -28,7 +25,7 @@ from widgets.gate_chart import chart_data
 from widgets.gate_log import GateLogView, cameras_for, chart_filter
 from widgets.gate_log_model import COLUMNS, PAGE, GateLogModel, fetch_newer
 
-from .conftest import SITE, Console, MakeWindow
+from .conftest import SITE, Console, MakeWindow, audit_actions
 
 # The conftest site plus two gates. They run the SIA DC-09 receiver on an ephemeral port only because no
 # gate driver is needed here: it is a real listener that stays silent, so the only gate rows are the test's.
@@ -69,13 +66,8 @@ location = "西校区 车行道"
 
 
 @pytest.fixture
-def engine(data_dir: Path, fast_hasher: PasswordHasher) -> Iterator[Engine]:
-    engine = Engine(parse_site(GATE_SITE, "gate-site.toml"), data_dir, accounts_hasher=fast_hasher)
-    engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
+def site_toml() -> str:
+    return GATE_SITE
 
 
 @pytest.fixture
@@ -150,14 +142,6 @@ def save_face(data_dir: Path, colour: str = "#3366aa") -> str:
 def ingest(console: Console, events: list[DeviceEvent]) -> list[int]:
     results = console.engine.store.ingest_many(events).result(30)
     return [r.event_id for r in results]
-
-
-def audit_actions(console: Console) -> list[str]:
-    conn = console.engine.store.reader()
-    try:
-        return [row[0] for row in conn.execute("SELECT action FROM audit ORDER BY id")]
-    finally:
-        conn.close()
 
 
 def wait_idle(qtbot: QtBot, model: GateLogModel, timeout: int = 10_000) -> None:

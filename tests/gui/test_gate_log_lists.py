@@ -15,15 +15,7 @@ from pytestqt.qtbot import QtBot
 from console.domain.session import Session
 from widgets.gate_lists_dialog import GateListsDialog
 
-from .conftest import Console
-
-
-def audit_actions(console: Console) -> list[str]:
-    conn = console.engine.store.reader()
-    try:
-        return [row[0] for row in conn.execute("SELECT action FROM audit ORDER BY id")]
-    finally:
-        conn.close()
+from .conftest import Console, audit_actions
 
 
 @pytest.fixture

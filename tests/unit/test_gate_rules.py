@@ -15,8 +15,9 @@ from console.domain.alarms import Alarm, AlarmStatus
 from console.domain.gates import GateFilter, ListValueError, normalise_value
 from console.domain.roles import PermissionDenied
 from drivers.base import GateResult, Priority
+from tests.drivers.rig import wait_for
 
-from .test_gate_support import T0, GateWorld, gate_event, wait_for
+from .test_gate_support import T0, GateWorld, gate_event
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from drivers.base import (
     Priority,
     SubjectKind,
 )
+from tests.drivers.rig import read
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -155,28 +154,8 @@ class GateWorld:
         import json
 
         self.settle()
-        conn = self.store.reader()
-        try:
-            rows = conn.execute(
-                "SELECT actor, target, detail FROM audit WHERE action = ? ORDER BY id", (action,)
-            ).fetchall()
-        finally:
-            conn.close()
+        rows = self.sql("SELECT actor, target, detail FROM audit WHERE action = ? ORDER BY id", (action,))
         return [{"actor": a, "target": t, **json.loads(d)} for a, t, d in rows]
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        conn = self.store.reader()
-        try:
-            return conn.execute(query, params).fetchall()
-        finally:
-            conn.close()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
+        return read(self.store, query, params)
