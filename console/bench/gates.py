@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import re
@@ -60,25 +62,60 @@ def gate_site_text(settings: str, devices: int = 1) -> str:
 
 
 class IngestTimer:
-    """Wraps the driver host's ingest: the time from a driver's ``ctx.ingest`` to the durable commit."""
+    """Wraps the driver host's ingest functions: the time from a driver's ``ctx.ingest`` (or
+    ``ctx.ingest_many``, once per event it carries) to the durable commit."""
 
-    def __init__(self, ingest: Callable[[DeviceEvent], Future[Any]]) -> None:
+    def __init__(
+        self,
+        ingest: Callable[[DeviceEvent], Future[Any]],
+        ingest_many: Callable[[list[DeviceEvent]], Future[Any]] | None,
+    ) -> None:
         self._ingest = ingest
+        self._ingest_many = ingest_many
         self.latencies: list[float] = []
         self.first_call: float | None = None
         self.last_commit: float | None = None
 
     def __call__(self, event: DeviceEvent) -> Future[Any]:
+        return self._timed(self._ingest(event), self._start(), 1)
+
+    def many(self, events: list[DeviceEvent]) -> Future[Any]:
+        assert self._ingest_many is not None
+        return self._timed(self._ingest_many(events), self._start(), len(events))
+
+    def _start(self) -> float:
         start = time.perf_counter()
         if self.first_call is None:
             self.first_call = start
-        future = self._ingest(event)
-        future.add_done_callback(lambda _f: self._done(start))  # runs in the writer thread, after COMMIT
+        return start
+
+    def _timed(self, future: Future[Any], start: float, count: int) -> Future[Any]:
+        future.add_done_callback(lambda _f: self._done(start, count))  # in the writer thread, after COMMIT
         return future
 
-    def _done(self, start: float) -> None:
+    def _done(self, start: float, count: int) -> None:
         self.last_commit = now = time.perf_counter()
-        self.latencies.append(now - start)
+        self.latencies.extend([now - start] * count)
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send SIGTERM to a child whose parent dies (Linux), so a
+    simulator serving forever never outlives a benchmark that was killed. Resolved before any fork."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+
+    return arm
+
+
+_DIE_WITH_US = _parent_death_signal()
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -92,8 +129,10 @@ def _engine(root: Path, name: str, settings: str, max_batch: int | None,
     credentials.set(CREDENTIAL, USER, PASSWORD)
     engine = Engine(parse_site(gate_site_text(settings, devices)), data, credentials=credentials,
                     store_max_batch=max_batch)
-    timer = IngestTimer(engine.host.ingest)
+    timer = IngestTimer(engine.host.ingest, engine.host.ingest_many)
     engine.host.ingest = timer
+    if engine.host.ingest_many is not None:  # back-fill pages (and any driver that batches) come this way
+        engine.host.ingest_many = timer.many
     engine.start()
     return engine, timer
 
@@ -162,8 +201,14 @@ def _run_flood(
         "--first-serial", str(PUSH_FIRST_SERIAL), "--user", USER, "--password-env", "HIK_FLOOD_PASSWORD",
     ]
     env = {**os.environ, "HIK_FLOOD_PASSWORD": PASSWORD}
+    # Generous: at 50 events/s something is badly wrong, and a benchmark must end rather than hang.
+    timeout = max(120.0, events / 50)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as report:
-        proc = subprocess.run(cmd, stdout=report, stdin=subprocess.DEVNULL, env=env, text=True, check=False)
+        try:
+            proc = subprocess.run(cmd, stdout=report, stdin=subprocess.DEVNULL, env=env, text=True,
+                                  check=False, timeout=timeout, preexec_fn=_DIE_WITH_US)  # dies with us
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"hikvision flood did not finish within {timeout:g} s") from None
         report.seek(0)
         out = report.read()
     if proc.returncode not in (0, 1) or not out.strip():
@@ -220,7 +265,8 @@ class _Simulator:
         ]
         env = {**os.environ, "HIK_SIM_PASSWORD": PASSWORD}
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True
+            cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
+            preexec_fn=_DIE_WITH_US,  # dies with us
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # its banner names the port; it exits (EOF) if it cannot serve
@@ -245,24 +291,34 @@ class _Simulator:
 def alert_stream_run(root: Path, events: int, pictures: bool, timeout_s: float) -> dict[str, Any]:
     sim = _Simulator(events, pictures)
     try:
+        # No back-fill: at full rate most of a small run falls in the second the stream opened, which an
+        # AcsEvent search would fetch in pages of 30; this measures the stream alone.
         settings = (f'mode = "pull", host = "127.0.0.1", port = {sim.port}, username = "{USER}", '
-                    "reconnect_min_s = 0.2, reconnect_max_s = 1.0")
+                    "backfill = false, reconnect_min_s = 0.2, reconnect_max_s = 1.0")
         engine, timer = _engine(root, "alert-stream", settings, None)
         try:
             driver = engine.host.slots[DEVICE].driver
             stats: Any = getattr(driver, "stats", {})
             conn = engine.store.reader()
+            started = time.monotonic()
             try:
                 # Durable rows, not driver counters: a back-fill overlap counts twice there but not here.
-                deadline = time.monotonic() + timeout_s
-                while conn.execute(_DEVICE_ROWS, (DEVICE,)).fetchone()[0] < events:
-                    if time.monotonic() > deadline:
+                while (have := conn.execute(_DEVICE_ROWS, (DEVICE,)).fetchone()[0]) < events:
+                    if time.monotonic() - started > timeout_s:
                         break  # the count below says what is missing
                     time.sleep(0.2)
             finally:
                 conn.close()
+            waited = {"waited_s": round(time.monotonic() - started, 1), "rows_seen": have}
             counts = count_rows(engine, [DEVICE], SIM_FIRST_SERIAL, events)
             driver_stats = {k: v for k, v in stats.items() if k != "bytes"}
+            # The device goes first, so the driver is between connections when it is stopped: cancelling
+            # a read inside asyncio.wait_for can be swallowed on Python 3.11 when data arrives at the same
+            # moment (the keep-alives come every 0.1 s here), which left engine.stop() waiting.
+            sim.close()
+            up = getattr(driver, "stream_up", None)
+            with contextlib.suppress(RuntimeError):
+                _wait(lambda: up is None or not up.is_set(), 5, "the alertStream to close")
         finally:
             engine.stop()
     finally:
@@ -276,6 +332,7 @@ def alert_stream_run(root: Path, events: int, pictures: bool, timeout_s: float) 
         "ingest_p50_ms": _ms(timer.latencies, 50),
         "ingest_p99_ms": _ms(timer.latencies, 99),
         "driver": driver_stats,
+        **waited,
         **counts,
     }
 
