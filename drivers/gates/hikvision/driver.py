@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 from pydantic import Field, field_validator, model_validator
 
-from drivers.base import DriverContext, DriverSettings, HealthState, utc_now
+from drivers.base import DeviceEvent, DriverContext, DriverSettings, HealthState, utc_now
 from drivers.gates.hikvision.assembly import PictureAssembler, Ready
 from drivers.gates.hikvision.backfill import BackfillError, search_pages
 from drivers.gates.hikvision.events import (
@@ -277,7 +277,9 @@ class HikvisionDriver:
             else:
                 wait = self.settings.read_timeout_s
             try:
-                chunk = await asyncio.wait_for(resp.content.readany(), wait)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that arrives with data.
+                async with asyncio.timeout(wait):
+                    chunk = await resp.content.readany()
             except TimeoutError:
                 if splitter.settleable:
                     bad_in_row = await self._on_items(splitter.settle(), assembler, bad_in_row)
@@ -296,20 +298,26 @@ class HikvisionDriver:
 
     async def _on_items(self, items: list[Part | SplitProblem], assembler: PictureAssembler,
                         bad_in_row: int) -> int:
-        """Handle what the splitter produced; returns the new count of bad parts in a row."""
+        """Handle what the splitter produced from one read; returns the new count of bad parts in a row.
+
+        The events of one read are stored together (one commit wait, not one per event): a busy turnstile
+        bank sends dozens of parts per read, and waiting for each part's own commit capped the stream at the
+        commit rate."""
+        ready: list[Ready] = []
         for item in items:
             if isinstance(item, SplitProblem):
                 self._problem(item)
                 if item.fatal:
-                    await self._ingest_ready(assembler.flush())
+                    await self._ingest_ready([*ready, *assembler.flush()])
                     raise StreamEnded(f"multipart {item.reason}")
                 continue
-            ok = await self._on_part(item, assembler)
+            ok = self._on_part(item, assembler, ready)
             bad_in_row = 0 if ok else bad_in_row + 1
             if bad_in_row == _PARSE_ERRORS_DEGRADED:
                 self._set_health(HealthState.DEGRADED, f"alertStream: {bad_in_row} bad parts in a row")
             elif ok and self._health[0] is HealthState.DEGRADED and self.stream_up.is_set():
                 self._set_health(HealthState.ONLINE, "alertStream")
+        await self._ingest_ready(ready)
         return bad_in_row
 
     def _problem(self, problem: SplitProblem) -> None:
@@ -317,17 +325,17 @@ class HikvisionDriver:
         log.warning("Hikvision alertStream %s (%s): raw=%s", problem.reason, problem.detail,
                     _show(problem.raw))
 
-    async def _on_part(self, part: Part, assembler: PictureAssembler) -> bool:
-        """Handle one part; False when it could not be understood."""
+    def _on_part(self, part: Part, assembler: PictureAssembler, ready: list[Ready]) -> bool:
+        """Handle one part, adding what is complete to ``ready``; False when it could not be understood."""
         self.stats["parts"] += 1
         if part.length_mismatch:
             log.info("Hikvision part with a wrong Content-Length (%s, %d bytes by boundary)",
                      part.headers.get("content-length"), len(part.data))
         if part.content_type.startswith("image/"):
-            ready = assembler.picture(part.filename, part.data)
-            if not ready and not assembler.waiting:
+            done = assembler.picture(part.filename, part.data)
+            if not done and not assembler.waiting:
                 self.stats["stray_pictures"] += 1
-            await self._ingest_ready(ready)
+            ready += done
             return True
         assert self._decode is not None
         try:
@@ -340,13 +348,13 @@ class HikvisionDriver:
         if isinstance(decoded, Ignored):
             self.stats[f"ignored_{decoded.reason}"] += 1
             return True
-        await self._ingest_ready(assembler.event(decoded))
+        ready += assembler.event(decoded)
         return True
 
     async def _ingest_ready(self, ready: list[Ready]) -> None:
-        for item in ready:
-            pictures = await self._save_pictures(item.pictures)
-            await self._ingest_decoded(item.decoded, pictures, "stream_events")
+        if ready:
+            batch = [(item.decoded, await self._save_pictures(item.pictures)) for item in ready]
+            await self._ingest_batch(batch, "stream_events")
 
     async def _save_pictures(self, pictures: tuple[tuple[str, bytes], ...]) -> tuple[str, ...]:
         assert self._ctx is not None
@@ -361,28 +369,39 @@ class HikvisionDriver:
         return tuple(saved)
 
     async def _ingest_decoded(self, decoded: Decoded, pictures: tuple[str, ...], counter: str) -> None:
+        await self._ingest_batch([(decoded, pictures)], counter)
+
+    async def _ingest_batch(self, batch: list[tuple[Decoded, tuple[str, ...]]], counter: str) -> None:
+        """Store the events of several decoded parts, in order, with one commit wait."""
         assert self._ctx is not None
-        if decoded.device_offset is not None:
-            self.device_offset = decoded.device_offset
-        async with self._ingest_lock:  # stream, back-fill and push events reach the store in order
-            for draft in decoded.drafts:
-                await self._ctx.ingest(draft.event(self._ctx.device.id, decoded.raw, pictures))
-                self.stats[counter] += 1
-                self._seen(draft.device_time)
+        source = self._ctx.device.id
+        drafts: list[tuple[Draft, DeviceEvent]] = []
+        for decoded, pictures in batch:
+            if decoded.device_offset is not None:
+                self.device_offset = decoded.device_offset
+            drafts += [(draft, draft.event(source, decoded.raw, pictures)) for draft in decoded.drafts]
+        await self._store(drafts, counter)
 
     async def _ingest_page(self, drafts: list[tuple[Draft, Mapping[str, Any]]]) -> None:
         """One search page in one store round trip (a long outage can mean thousands of rows)."""
         assert self._ctx is not None
         source = self._ctx.device.id
-        events = [d.event(source, json.dumps(dict(row), ensure_ascii=False).encode()) for d, row in drafts]
-        many = getattr(self._ctx, "ingest_many", None)
-        async with self._ingest_lock:
+        await self._store([(d, d.event(source, json.dumps(dict(row), ensure_ascii=False).encode()))
+                           for d, row in drafts], "backfill_events")
+
+    async def _store(self, drafts: list[tuple[Draft, DeviceEvent]], counter: str) -> None:
+        assert self._ctx is not None
+        if not drafts:
+            return
+        events = [event for _, event in drafts]
+        async with self._ingest_lock:  # stream, back-fill and push events reach the store in order
+            many = getattr(self._ctx, "ingest_many", None)
             if many is not None:
                 await many(events)
             else:
                 for event in events:
                     await self._ctx.ingest(event)
-        self.stats["backfill_events"] += len(events)
+        self.stats[counter] += len(events)
         for draft, _ in drafts:
             self._seen(draft.device_time)
 
