@@ -259,7 +259,8 @@ class DahuaDriver:
                 try:
                     if remaining <= 0:
                         raise TimeoutError
-                    chunk = await asyncio.wait_for(resp.content.readany(), remaining)
+                    async with asyncio.timeout(remaining):  # not wait_for: it can swallow a cancel on 3.11
+                        chunk = await resp.content.readany()
                 except TimeoutError:
                     self.stats["stalls"] += 1
                     raise StreamBroken(f"no heartbeat or event for {window} s") from None
@@ -272,13 +273,17 @@ class DahuaDriver:
                     deadline = loop.time() + window
 
     async def _handle_items(self, items: Iterable[Any]) -> bool:
-        """Process parts in order; True when at least one whole part arrived (liveness)."""
+        """Process the parts of one read in order; True when at least one whole part arrived (liveness).
+
+        Their events are stored together, with one commit wait for the read rather than one per part."""
         any_part = False
+        pending: list[ParsedBody] = []
         for item in items:
             if isinstance(item, Garbage):
                 self.stats["garbage_bytes"] += item.size
                 self._bad_part(f"{item.size} bytes {item.reason}", item.sample)
                 if item.reason == FOREIGN_BOUNDARY:  # PROTOCOLS.md §5.6: reset the stream and reconnect
+                    await self._ingest_all(pending)
                     raise StreamBroken("the multipart boundary changed mid-stream")
                 continue
             any_part = True
@@ -294,8 +299,19 @@ class DahuaDriver:
                 continue
             if not parsed.records and not parsed.errors:
                 continue
-            await self._ingest(parsed)
+            pending.append(parsed)
+        await self._ingest_all(pending)
         return any_part
+
+    async def _ingest_all(self, pending: list[ParsedBody]) -> None:
+        """Store the events of several parts (in order) with one commit wait; health as ``_ingest``."""
+        assert self._ctx is not None
+        events = [event for parsed in pending for event in self._events(parsed)]
+        if events:
+            await asyncio.gather(*(self._ctx.ingest(event) for event in events))
+            self.stats["events"] += len(events)
+        if any(parsed.records and not parsed.errors for parsed in pending):
+            self._refresh_health()
 
     # -- shared -------------------------------------------------------------------------------------
     def _events(self, parsed: ParsedBody) -> list[DeviceEvent]:
