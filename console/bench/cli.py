@@ -32,7 +32,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         work.mkdir(parents=True, exist_ok=True)
         result = bench_gates(
             args.events, args.devices, args.connections, args.replay_share, args.picture_share,
-            args.reference_events, args.filter_rows, args.filter_queries, work,
+            args.reference_events, args.filter_rows, args.filter_queries, work, only=args.only,
         )
     elif args.bench_command == "wall":
         result = _bench_wall(args)

@@ -340,14 +340,30 @@ def alert_stream_run(root: Path, events: int, pictures: bool, timeout_s: float) 
 # -- all ------------------------------------------------------------------------------------------------
 def bench_gates(events: int, devices: int, connections: int, replay_share: float, picture_share: float,
                 reference_events: int | None, filter_rows: int, filter_queries: int,
-                work_dir: Path | None = None, alert_timeout_s: float = 600.0) -> dict[str, Any]:
+                work_dir: Path | None = None, alert_timeout_s: float = 600.0,
+                only: str | None = None) -> dict[str, Any]:
     """Push (``devices`` gates sharing the listener), push to one device (its own ceiling), alertStream,
-    the one-transaction-per-event reference and the gate-log filter, in that order, on fresh stores."""
+    the one-transaction-per-event reference and the gate-log filter, in that order, on fresh stores.
+
+    ``only="push"`` runs the shared-listener push flood alone: the phase to profile the listener with."""
     from console.bench.gates_filter import measure_filter_latency
 
+    if only not in (None, "push"):
+        raise ValueError(f"bench gates: unknown phase {only!r} (only 'push' can run alone)")
     load_before = os.getloadavg()
     small = reference_events or max(connections, events // 10)
     root = Path(tempfile.mkdtemp(prefix="bench-gates-", dir=work_dir))
+    if only == "push":
+        try:
+            push = push_run(root, "push", events, devices, connections, replay_share, picture_share, None)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        met = {"push_events_per_s": push["events_per_s"] >= TARGET_EVENTS_PER_S,
+               "nothing_lost_or_doubled": push["lost"] == push["doubled"] == push["unexpected"] == 0}
+        return {"benchmark": "gates", "only": "push", "push": push,
+                "targets": {"events_per_s": TARGET_EVENTS_PER_S, "met": met}, "machine_cores": os.cpu_count(),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()]}
     try:
         push = push_run(root, "push", events, devices, connections, replay_share, picture_share, None)
         one = push_run(root, "push-one", small, 1, connections, replay_share, picture_share, None)

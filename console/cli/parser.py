@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bg.add_argument("--filter-rows", type=int, default=1_000_000, help="gate-log rows to filter (0 = skip)")
     bg.add_argument("--filter-queries", type=int, default=200)
+    bg.add_argument("--only", choices=["push"], default=None, help="run only this part (push: the listener)")
     bg.add_argument("--json", action="store_true")
     bw = bench_sub.add_parser(
         "wall",

@@ -9,19 +9,22 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import socket
 from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.streams import StreamReader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.gates.push import listener as listener_mod
 from drivers.gates.push.auth import DigestAuthority, parse_digest_params
 from drivers.gates.push.listener import PushAuth, PushReply, PushRequest, acquire_listener
-from drivers.gates.push.multipart import MultipartError, split_multipart
+from drivers.gates.push.multipart import MAX_PARTS, MultipartError, PushPart, parse_multipart, split_multipart
 
 HOST = "127.0.0.1"
 
@@ -327,7 +330,7 @@ def test_body_cap_413_and_connection_survives(caplog: pytest.LogCaptureFixture) 
     assert len([r for r in caplog.records if "cap" in r.getMessage()]) == 2
 
 
-def test_multipart_parts_are_split() -> None:
+def test_multipart_parts_are_split(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         lis = await acquire_listener(HOST, 0)
         rec = Recorder()
@@ -358,7 +361,11 @@ def test_multipart_parts_are_split() -> None:
         finally:
             await lis.release()
 
-    run(scenario())
+    with caplog.at_level(logging.WARNING, logger=listener_mod.__name__):
+        run(scenario())
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "starting boundary" in warning.getMessage() and repr(b"--zz\r\nContent-Type")[:-1] in \
+        warning.getMessage()
 
 
 @settings(max_examples=150, deadline=None)
@@ -373,6 +380,149 @@ def test_split_multipart_never_raises_anything_else(body: bytes, boundary: str, 
                 await split_multipart(f"multipart/form-data; boundary={boundary}", data, max_part=300)
 
         asyncio.run(go())
+
+
+async def aiohttp_parts(content_type: str, body: bytes) -> list[tuple[str | None, str | None, str, bytes]]:
+    """The same body through aiohttp's own MultipartReader: the reference our bytes splitter must match."""
+    loop = asyncio.get_running_loop()
+    stream = StreamReader(BaseProtocol(loop), max(len(body), 2**16), loop=loop)
+    stream.feed_data(body)
+    stream.feed_eof()
+    reader = aiohttp.MultipartReader({"Content-Type": content_type}, stream)
+    out = []
+    while (item := await reader.next()) is not None:
+        assert isinstance(item, aiohttp.BodyPartReader)
+        data = bytearray()
+        while chunk := await item.read_chunk():
+            data += chunk
+        ctype = item.headers.get("Content-Type", "application/octet-stream").split(";", 1)[0].strip().lower()
+        out.append((item.name, item.filename, ctype, bytes(data)))
+    return out
+
+
+_LABEL = st.text(st.sampled_from("abcXYZ019_.- 门禁图片"), min_size=1, max_size=12).map(str.strip).filter(len)
+_PART = st.fixed_dictionaries({
+    "name": _LABEL,
+    "filename": st.none() | _LABEL,
+    "ctype": st.sampled_from(["application/json", "image/jpeg", "Application/XML; charset=UTF-8", None]),
+    "data": st.binary(max_size=300) | st.sampled_from([b"", b"\r\n", b"--", b"\r\n--x", b"{\"a\": 1}\r\n"]),
+    "length": st.booleans(),
+})
+
+
+def build_multipart(boundary: str, parts: list[dict[str, Any]], preamble: bytes, epilogue: bytes) -> bytes:
+    out = [preamble + b"\r\n" if preamble else b""]
+    for part in parts:
+        head = f'Content-Disposition: form-data; name="{part["name"]}"'
+        if part["filename"] is not None:
+            head += f'; filename="{part["filename"]}"'
+        if part["ctype"] is not None:
+            head += f"\r\nContent-Type: {part['ctype']}"
+        if part["length"]:
+            head += f"\r\nContent-Length: {len(part['data'])}"
+        out.append(f"--{boundary}\r\n{head}\r\n\r\n".encode() + part["data"] + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode() + epilogue)
+    return b"".join(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(boundary=st.text("abcXYZ019-'()+_,./:=?", min_size=1, max_size=40).filter(lambda b: b[-1] != " "),
+       parts=st.lists(_PART, max_size=5), preamble=st.sampled_from([b"", b"This is a preamble", b"x\r\ny"]),
+       epilogue=st.sampled_from([b"", b"epilogue\r\n", b"\r\n"]), quoted=st.booleans())
+def test_split_multipart_matches_aiohttp_reader(boundary: str, parts: list[dict[str, Any]], preamble: bytes,
+                                                 epilogue: bytes, quoted: bool) -> None:
+    data = [p["data"] for p in parts]
+    # A part that holds its own delimiter cannot be framed without Content-Length; such parts declare it.
+    for part in parts:
+        part["length"] = part["length"] or f"\r\n--{boundary}".encode() in part["data"] + b"\r\n"
+    body = build_multipart(boundary, parts, preamble, epilogue)
+    content_type = f'multipart/form-data; boundary="{boundary}"' if quoted else \
+        f"multipart/form-data; boundary={boundary}"
+    if not quoted and any(c in boundary for c in "'()+,/:=?"):
+        content_type = f'multipart/form-data; boundary="{boundary}"'
+    ours = parse_multipart(content_type, body, max_part=1000)
+    theirs = asyncio.run(aiohttp_parts(content_type, body))
+    assert [(p.name, p.filename, p.content_type, p.data) for p in ours] == theirs
+    assert [p.data for p in ours] == data
+
+
+@settings(max_examples=25, deadline=None)
+@given(parts=st.lists(_PART, min_size=1, max_size=3), chunk=st.integers(1, 97))
+def test_multipart_over_the_socket_in_random_chunks_matches_aiohttp(parts: list[dict[str, Any]],
+                                                                    chunk: int) -> None:
+    """A chunked upload split at random points reaches the handler as the same parts aiohttp reads."""
+    boundary = "hik7b1c"
+    for part in parts:
+        part["length"] = part["length"] or f"\r\n--{boundary}".encode() in part["data"] + b"\r\n"
+    body = build_multipart(boundary, parts, b"", b"")
+    content_type = f"multipart/form-data; boundary={boundary}"
+
+    async def scenario() -> list[tuple[str | None, str | None, str, bytes]]:
+        lis = await acquire_listener(HOST, 0)
+        rec = Recorder()
+        lis.register("/mp/", rec)
+        try:
+            async def pieces() -> Any:
+                for i in range(0, len(body), chunk):
+                    yield body[i:i + chunk]
+
+            async with (aiohttp.ClientSession() as http,
+                        http.post(url(lis.port, "/mp/ev"), data=pieces(),
+                                  headers={"Content-Type": content_type}) as r):
+                assert r.status == 200
+        finally:
+            await lis.release()
+        (seen,) = rec.seen
+        assert seen.body == body
+        return [(p.name, p.filename, p.content_type, p.data) for p in seen.parts]
+
+    assert run(scenario()) == asyncio.run(aiohttp_parts(content_type, body))
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(_PART, min_size=1, max_size=3), edits=st.lists(
+    st.tuples(st.integers(0, 2000), st.integers(0, 8), st.binary(max_size=6)), min_size=1, max_size=4))
+def test_split_multipart_garbled_bodies_give_parts_or_multipart_error(
+        parts: list[dict[str, Any]], edits: list[tuple[int, int, bytes]]) -> None:
+    body = build_multipart("b0und", parts, b"", b"")
+    for at, cut, insert in edits:  # random damage: bytes dropped and inserted anywhere
+        at %= len(body) + 1
+        body = body[:at] + insert + body[at + cut:]
+    try:
+        got = parse_multipart("multipart/mixed; boundary=b0und", body, max_part=250)
+    except MultipartError:
+        return
+    assert all(isinstance(p, PushPart) and len(p.data) <= 250 for p in got)
+    assert b"".join(p.data for p in got) in body or len(got) > 1
+
+
+def test_split_multipart_caps_and_refusals() -> None:
+    ok = build_multipart("b", [{"name": "a", "filename": None, "ctype": None, "data": b"x" * 10,
+                                "length": False}], b"", b"")
+    assert parse_multipart("multipart/form-data; boundary=b", ok, max_part=10)[0].data == b"x" * 10
+    with pytest.raises(MultipartError, match="larger"):
+        parse_multipart("multipart/form-data; boundary=b", ok, max_part=9)
+    with pytest.raises(MultipartError, match="boundary"):
+        parse_multipart("multipart/form-data", ok, max_part=100)
+    many = build_multipart("b", [{"name": str(i), "filename": None, "ctype": None, "data": b"",
+                                  "length": False} for i in range(MAX_PARTS + 1)], b"", b"")
+    with pytest.raises(MultipartError, match="parts"):
+        parse_multipart("multipart/form-data; boundary=b", many, max_part=100)
+    nested = b"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c--\r\n\r\n--b--\r\n"
+    with pytest.raises(MultipartError, match="nested"):
+        parse_multipart("multipart/form-data; boundary=b", nested, max_part=100)
+    for broken in (b"--b\r\nContent-Length: 5\r\n\r\nab\r\n--b--\r\n",  # shorter than it says
+                   b"--b\r\n\r\nno closing boundary",
+                   b"--b\r\n\r\nx\r\n--bogus\r\n",
+                   b"--b\r\nno colon here\r\n\r\nx\r\n--b--\r\n"):
+        with pytest.raises(MultipartError):
+            parse_multipart("multipart/form-data; boundary=b", broken, max_part=100)
+    ext = (b"--b\r\nContent-Disposition: form-data; name=\"p\"; filename=\"x.jpg\"; "
+           b"filename*=UTF-8''%E9%97%A8.jpg\r\n\r\nz\r\n--b--")
+    assert parse_multipart("multipart/form-data; boundary=b", ext, max_part=100)[0].filename == "门.jpg"
+    odd_length = b"--b\r\nContent-Length: \xc2\xb2\r\n\r\nab\r\n--b--\r\n"  # a superscript two isdigit()
+    with pytest.raises(MultipartError, match="Content-Length"):
+        parse_multipart("multipart/form-data; boundary=b", odd_length, max_part=100)
 
 
 # -- failures and load -----------------------------------------------------------------------------------
@@ -447,6 +597,16 @@ def test_burst_of_2000_posts_no_loss_with_503_backpressure() -> None:
     acked, busy = run(scenario())
     assert acked == completed == set(range(2000))
     assert busy > 0  # the inflight cap was exercised
+
+
+@settings(max_examples=500, deadline=None)
+@given(header=st.text(st.sampled_from('ab=", \t\\-_xyZ1'), max_size=60) | st.builds(
+    lambda v: f'username="{v}", uri="/p?a=1,2", nc=00000001, qop=auth', st.text("ab,= \\\"", max_size=8)))
+def test_parse_digest_params_fast_path_agrees_with_the_regex(header: str) -> None:
+    pattern = r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?'  # as auth.py had it
+    reference = {key.lower(): re.sub(r"\\(.)", r"\1", quoted) if quoted else bare
+                 for key, quoted, bare in re.findall(pattern, header)}
+    assert parse_digest_params(header) == reference
 
 
 def test_digest_authority_rejects_garbage_headers() -> None:

@@ -22,6 +22,10 @@ _DIGEST_HASHES: dict[str, Callable[[bytes], str]] = {
 }
 
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
+_ESCAPED = re.compile(r"\\(.)")
+# Verified nonces and HA1 values are remembered so that a device posting thousands of events on one nonce
+# costs one dict lookup each instead of an HMAC and base64 round; both tables are bounded.
+_CACHE_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,9 @@ class AuthVerdict:
     ok: bool
     challenge: str | None = None
     reason: str = ""
+
+
+_OK = AuthVerdict(True)
 
 
 def check_basic(header: str | None, username: str | None, password: str | None, realm: str) -> AuthVerdict:
@@ -60,10 +67,27 @@ def check_hmac(signature: str | None, secret: str | None, body: bytes) -> AuthVe
 
 def parse_digest_params(header: str) -> dict[str, str]:
     """The key=value list after ``Digest``; quoted values are unescaped, keys lower-cased."""
+    if "\\" not in header and (simple := _parse_simple(header)) is not None:
+        return simple
+    found = _PARAM.findall(header)  # (key, quoted, bare); an empty group is "" with findall
+    return {key.lower(): _ESCAPED.sub(r"\1", quoted) if quoted else bare for key, quoted, bare in found}
+
+
+def _parse_simple(header: str) -> dict[str, str] | None:
+    """The common shape (``k="v", k=v`` without commas inside quotes) with plain splits, about twice as
+    fast as the regex; None whenever the header is anything else, so the regex decides."""
     out: dict[str, str] = {}
-    for match in _PARAM.finditer(header):
-        key, quoted, bare = match.groups()
-        value = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
+    for item in header.split(","):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isascii() or not key.replace("-", "").replace("_", "").isalnum():
+            return None
+        if value[:1] == '"':
+            if len(value) < 2 or value[-1] != '"' or '"' in value[1:-1]:
+                return None
+            value = value[1:-1]
+        elif '"' in value or " " in value or "\t" in value:
+            return None
         out[key.lower()] = value
     return out
 
@@ -81,6 +105,9 @@ class DigestAuthority:
     clock: Callable[[], float] = time.time
     _key: bytes = field(default_factory=lambda: os.urandom(32))
     opaque: str = field(default_factory=lambda: os.urandom(8).hex())
+    _issued: dict[str, float] = field(default_factory=dict)  # nonce we verified → its issue time
+    _ha1: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
+    _ha2: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def new_nonce(self) -> str:
         stamp = f"{self.clock():.3f}"
@@ -89,6 +116,9 @@ class DigestAuthority:
 
     def _nonce_age(self, nonce: str) -> float | None:
         """Seconds since we issued ``nonce``, or None if we did not issue it."""
+        issued = self._issued.get(nonce)
+        if issued is not None:
+            return self.clock() - issued
         try:
             stamp, _, sig = base64.b64decode(nonce, validate=True).decode("ascii").partition(":")
             issued = float(stamp)
@@ -97,7 +127,30 @@ class DigestAuthority:
         good = hmac.new(self._key, stamp.encode(), hashlib.sha256).hexdigest()[:32]
         if not hmac.compare_digest(sig.encode(), good.encode()):
             return None
+        if len(self._issued) >= _CACHE_LIMIT:
+            self._issued.clear()  # simplest bound: the next request of each device re-verifies once
+        self._issued[nonce] = issued
         return self.clock() - issued
+
+    def _ha1_for(self, algorithm: str, username: str, realm: str, password: str) -> str:
+        key = (algorithm, username, realm, password)
+        ha1 = self._ha1.get(key)
+        if ha1 is None:
+            ha1 = _DIGEST_HASHES[algorithm](f"{username}:{realm}:{password}".encode())
+            if len(self._ha1) >= _CACHE_LIMIT:
+                self._ha1.clear()  # only a client cycling realms/users fills it; it must not grow forever
+            self._ha1[key] = ha1
+        return ha1
+
+    def _ha2_for(self, algorithm: str, method: str, uri: str) -> str:
+        key = (algorithm, method, uri)
+        ha2 = self._ha2.get(key)
+        if ha2 is None:
+            ha2 = _DIGEST_HASHES[algorithm](f"{method}:{uri}".encode())
+            if len(self._ha2) >= _CACHE_LIMIT:
+                self._ha2.clear()  # devices post to a few URIs each; random ones must not grow it forever
+            self._ha2[key] = ha2
+        return ha2
 
     def challenge(self, stale: bool = False) -> str:
         text = (
@@ -123,8 +176,8 @@ class DigestAuthority:
             return AuthVerdict(False, self.challenge(), f"digest uri {p['uri']!r} is not {uri!r}")
         if not hmac.compare_digest(p["username"].encode(), (username or "").encode()):
             return AuthVerdict(False, self.challenge(), f"unknown digest user {p['username']!r}")
-        ha1 = digest(f"{p['username']}:{p['realm']}:{password or ''}".encode())
-        ha2 = digest(f"{method}:{p['uri']}".encode())
+        ha1 = self._ha1_for(algorithm, p["username"], p["realm"], password or "")
+        ha2 = self._ha2_for(algorithm, method, uri)
         qop = p.get("qop")
         if qop == "auth":
             if "nc" not in p or "cnonce" not in p:
@@ -142,4 +195,4 @@ class DigestAuthority:
         if age > self.lifetime_s or age < -60:
             # The password was right; only the nonce is old, so tell the device to retry with a new one.
             return AuthVerdict(False, self.challenge(stale=True), "stale digest nonce")
-        return AuthVerdict(True)
+        return _OK

@@ -11,7 +11,7 @@ from typing import Literal
 from aiohttp import web
 
 from drivers.gates.push.auth import DigestAuthority, check_basic, check_hmac
-from drivers.gates.push.multipart import MultipartError, PushPart, split_multipart
+from drivers.gates.push.multipart import MultipartError, PushPart, parse_multipart
 
 __all__ = [
     "PushAuth",
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 REALM = "campus-console"
 RAW_LOG_BYTES = 200
 _SEEN_404_LIMIT = 1024  # remember this many unknown paths for "log once"; a scanner must not grow it forever
+_ROUTE_CACHE_LIMIT = 4096  # paths whose candidate routes are remembered (devices post to a handful each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,8 @@ class PushListener:
         self._refs = 0
         self._inflight = 0
         self._seen_404: set[str] = set()
+        # path → the registrations whose prefix it starts with, best first; cleared on (un)registration.
+        self._candidates: dict[str, tuple[Registration, ...]] = {}
         self._runner: web.AppRunner | None = None
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._keys: list[tuple[asyncio.AbstractEventLoop, str, int]] = []
@@ -133,21 +136,33 @@ class PushListener:
         self._routes.append(reg)
         # Longest prefix first; at equal prefix a registration that names its query key beats a catch-all.
         self._routes.sort(key=lambda r: (len(r.prefix), r.query_key is not None), reverse=True)
+        self._candidates.clear()
         return reg
 
     def _unregister(self, reg: Registration) -> None:
         if reg in self._routes:
             self._routes.remove(reg)
+            self._candidates.clear()
 
     def _route(self, path: str, query: Mapping[str, str]) -> Registration | None:
-        return next((r for r in self._routes if r.matches(path, query)), None)
+        candidates = self._candidates.get(path)
+        if candidates is None:
+            candidates = tuple(r for r in self._routes if path.startswith(r.prefix))
+            if len(self._candidates) >= _ROUTE_CACHE_LIMIT:
+                self._candidates.clear()  # a scanner walking random paths must not grow it forever
+            self._candidates[path] = candidates
+        for reg in candidates:
+            if reg.query_key is None or query.get(reg.query_key[0]) == reg.query_key[1]:
+                return reg
+        return None
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        app = web.Application(client_max_size=self.max_body)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+        # The low-level server, not an Application: routing is ours, so the router, middlewares and
+        # per-request match info would only cost time on every push.
+        server = web.Server(self._dispatch, access_log=None)
+        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=5.0)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
@@ -177,7 +192,7 @@ class PushListener:
 
     # -- requests -------------------------------------------------------------------------------------
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         peer = request.remote or "?"
         if self._inflight >= self.max_inflight:
             # Over capacity: the device keeps the record and retries, which is better than queueing it
@@ -189,7 +204,7 @@ class PushListener:
         finally:
             self._inflight -= 1
 
-    async def _serve(self, request: web.Request, peer: str) -> web.StreamResponse:
+    async def _serve(self, request: web.BaseRequest, peer: str) -> web.StreamResponse:
         path, query = request.path, request.query
         reg = self._route(path, query)
         if reg is None:
@@ -214,12 +229,16 @@ class PushListener:
         declared = request.content_length
         if declared is not None and declared > reg.max_body:
             return self._too_large(request, peer, declared, reg.max_body)
-        body = bytearray()
-        async for chunk in request.content.iter_any():
-            body += chunk
-            if len(body) > reg.max_body:
-                return self._too_large(request, peer, len(body), reg.max_body)
-        data = bytes(body)
+        if declared is not None and not request.headers.get("Transfer-Encoding"):
+            # The common case: one read of a length the cap already allowed (usually all buffered).
+            data = await request.content.read() if declared else b""
+        else:
+            body = bytearray()
+            async for chunk in request.content.iter_any():
+                body += chunk
+                if len(body) > reg.max_body:
+                    return self._too_large(request, peer, len(body), reg.max_body)
+            data = bytes(body)
 
         if auth.scheme == "hmac":
             verdict = check_hmac(request.headers.get("X-Signature"), auth.secret, data)
@@ -230,9 +249,7 @@ class PushListener:
         parts: tuple[PushPart, ...] = ()
         if content_type.startswith("multipart/") and data:
             try:
-                parts = await split_multipart(
-                    request.headers.get("Content-Type", ""), data, max_part=reg.max_body
-                )
+                parts = parse_multipart(request.headers.get("Content-Type", ""), data, max_part=reg.max_body)
             except MultipartError as exc:
                 # The handler still gets the raw body; some devices send near-multipart it can salvage.
                 log.warning("push: %s %s from %s: %s; raw %s", request.method, path, peer, exc, clip(data))
@@ -260,7 +277,7 @@ class PushListener:
         return response
 
     def _unauthorised(
-        self, request: web.Request, peer: str, reason: str, challenge: str | None
+        self, request: web.BaseRequest, peer: str, reason: str, challenge: str | None
     ) -> web.Response:
         # A device without credentials first asks anonymously; that is the normal first step, not news.
         anonymous = "Authorization" not in request.headers and reason.startswith("no ")
@@ -269,7 +286,7 @@ class PushListener:
         headers = {"WWW-Authenticate": challenge} if challenge else {}
         return web.Response(status=401, text="unauthorised\n", headers=headers)
 
-    def _too_large(self, request: web.Request, peer: str, size: int, cap: int) -> web.Response:
+    def _too_large(self, request: web.BaseRequest, peer: str, size: int, cap: int) -> web.Response:
         log.warning("push: %s %s from %s: body of %d bytes is over the %d-byte cap", request.method,
                     request.path_qs, peer, size, cap)
         return web.Response(status=413, text="body too large\n")
