@@ -21,6 +21,7 @@ from typing import Any
 from console.bench.stats import percentile
 from console.config import parse_site
 from console.engine import Engine
+from console.processes import stop_process
 from console.services.credentials import CredentialStore
 from drivers.base import DeviceEvent
 
@@ -277,15 +278,7 @@ class _Simulator:
         self.port = int(match.group(1))
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        stop_process(self.proc, signal.SIGINT)
 
 
 def alert_stream_run(root: Path, events: int, pictures: bool, timeout_s: float) -> dict[str, Any]:

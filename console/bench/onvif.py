@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from console.bench.stats import percentile
+from console.processes import stop_process
 
 USER, PASSWORD = "admin", "bench-secret-1"
 CAMERA = "cam-bench"
@@ -94,15 +94,7 @@ class DeviceProcess:
         return [r["t"] for r in self.poll() if r.get("op") == op]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        stop_process(self.proc)
         if hasattr(self, "_file"):
             self._file.close()
 
