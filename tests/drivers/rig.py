@@ -152,7 +152,7 @@ class FramePeer:
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def recv(self, n: int = 1, timeout: float = 5.0) -> list[Any]:
+    def recv(self, n: int = 1, timeout: float = 10.0) -> list[Any]:
         deadline = time.monotonic() + timeout
         while len(self.inbox) < n:
             self.sock.settimeout(max(0.001, deadline - time.monotonic()))
