@@ -141,17 +141,8 @@ class GateRules:
             extra={"event_id": event_id, "count": self.burst_count, "window_s": self.burst_seconds},
         )
         seconds = f"{self.burst_seconds:g}"
-        return DeviceEvent(
-            source=event.source,
-            kind=DENIED_BURST,
-            state=EventState.ACTIVE,
-            priority=Priority.SECURITY,
-            summary=f"{self._name(event.source)} {seconds} 秒内拒绝通行 {self.burst_count} 次",
-            point=event.point,
-            received_time=event.received_time,
-            payload=alarm.to_payload(),
-            dedup_key=f"gate-rule:{DENIED_BURST}:{event_id}",
-        )
+        summary = f"{self._name(event.source)} {seconds} 秒内拒绝通行 {self.burst_count} 次"
+        return _rule_alarm(DENIED_BURST, event_id, event, summary, alarm)
 
     def _name(self, gate: str) -> str:
         return self._names.get(gate, gate)
@@ -180,16 +171,23 @@ def _denylist_event(
     what = "车牌" if kind == ListKind.PLATE else "卡号"
     action = "通行" if event.kind == GATE_PASS else "被拒"
     reason = f"（{entry.reason}）" if entry.reason else ""
+    return _rule_alarm(DENYLIST, event_id, event, f"{gate_name} 禁止名单{what}{action}{reason}", alarm)
+
+
+def _rule_alarm(
+    kind: str, event_id: int, event: DeviceEvent, summary: str, alarm: GatePayload
+) -> DeviceEvent:
+    """The console's own alarm about the gate event ``event_id``: at its gate and point, once per event."""
     return DeviceEvent(
         source=event.source,
-        kind=DENYLIST,
+        kind=kind,
         state=EventState.ACTIVE,
         priority=Priority.SECURITY,
-        summary=f"{gate_name} 禁止名单{what}{action}{reason}",
+        summary=summary,
         point=event.point,
         received_time=event.received_time,
         payload=alarm.to_payload(),
-        dedup_key=f"gate-rule:{DENYLIST}:{event_id}",
+        dedup_key=f"gate-rule:{kind}:{event_id}",
     )
 
 
