@@ -12,12 +12,19 @@ from typing import Any, Literal
 from pydantic import Field
 
 from drivers.base import (
+    GATE_DENIED,
+    GATE_PASS,
     DeviceEvent,
+    Direction,
     DriverContext,
     DriverSettings,
     EventState,
+    GatePayload,
+    GateResult,
     HealthState,
+    Method,
     Priority,
+    SubjectKind,
 )
 
 
@@ -118,41 +125,28 @@ class ScriptedDriver:
             await asyncio.sleep(self._rng.uniform(1.5, 4.0) / self.settings.speed)
 
     def _gate_event(self, ctx: DriverContext, points: list[str], *, denied: bool) -> DeviceEvent:
-        direction = self._rng.choice(("in", "out"))
+        direction = self._rng.choice((Direction.IN, Direction.OUT))
         card = f"{self._rng.randrange(10**9, 10**10)}"
         point = self._rng.choice(points) if points else None
-        arrow = "进" if direction == "in" else "出"
+        arrow = "进" if direction is Direction.IN else "出"
         if denied:
-            return DeviceEvent(
-                source=ctx.device.id,
-                kind="gate.denied",
-                state=EventState.ACTIVE,
-                priority=Priority.SECURITY,
-                summary=f"{ctx.device.name} 禁止名单卡 拒绝通行 {arrow}",
-                point=point,
-                payload={
-                    "direction": direction,
-                    "card": card,
-                    "method": "card",
-                    "result": "denied",
-                    "reason": "deny list",
-                },
-            )
-        name = self._rng.choice(_NAMES)
+            text = "禁止名单卡 拒绝通行"
+            kind, state, priority = GATE_DENIED, EventState.ACTIVE, Priority.SECURITY
+            gate = GatePayload(GateResult.DENIED, direction=direction, subject_kind=SubjectKind.PERSON,
+                               card=card, method=Method.CARD, reason="deny list")
+        else:
+            text = "刷卡通行"
+            kind, state, priority = GATE_PASS, EventState.INFO, Priority.INFO
+            gate = GatePayload(GateResult.GRANTED, direction=direction, subject_kind=SubjectKind.PERSON,
+                               name=self._rng.choice(_NAMES), card=card, method=Method.CARD)
         return DeviceEvent(
             source=ctx.device.id,
-            kind="gate.pass",
-            state=EventState.INFO,
-            priority=Priority.INFO,
-            summary=f"{ctx.device.name} 刷卡通行 {arrow}",
+            kind=kind,
+            state=state,
+            priority=priority,
+            summary=f"{ctx.device.name} {text} {arrow}",
             point=point,
-            payload={
-                "direction": direction,
-                "card": card,
-                "name": name,
-                "method": "card",
-                "result": "granted",
-            },
+            payload=gate.to_payload(),
         )
 
 
