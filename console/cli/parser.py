@@ -108,10 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = add("bench", "benchmarks (JSON out)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
-    bi = bench_sub.add_parser(
-        "ingest", help="durable events/s through the store, against one commit per event"
-    )
-    _globals(bi, suppress=True)
+
+    def add_bench(
+        name: str, help_text: str, *, json_flag: bool = True, **kwargs: str
+    ) -> argparse.ArgumentParser:
+        p = bench_sub.add_parser(name, help=help_text, **kwargs)
+        _globals(p, suppress=True)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print the result as JSON")
+        return p
+
+    bi = add_bench("ingest", "durable events/s through the store, against one commit per event")
     bi.add_argument("--events", type=int, default=100_000)
     bi.add_argument("--devices", type=int, default=50, help="concurrent device sessions on the driver loop")
     bi.add_argument("--window", type=int, default=4, help="unacknowledged events each device keeps in flight")
@@ -121,27 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="events for the one-transaction-per-event reference (default: events/20)",
     )
-    bi.add_argument("--json", action="store_true")
-    bm = bench_sub.add_parser(
-        "motion", help="motion detector frames/s per core against the reference pipeline"
+    bm = add_bench(
+        "motion", "motion detector frames/s per core against the reference pipeline", json_flag=False
     )
-    _globals(bm, suppress=True)
     bm.add_argument("motion_args", nargs=argparse.REMAINDER, help="--streams 16 --size 640x360 --json")
-    bf = bench_sub.add_parser(
-        "fire", help="GB/T 26875.3 flood: frames/s with durable ACK, wire→ACK, wire→screen"
-    )
-    _globals(bf, suppress=True)
+    bf = add_bench("fire", "GB/T 26875.3 flood: frames/s with durable ACK, wire→ACK, wire→screen")
     bf.add_argument("--frames", type=int, default=10_000)
     bf.add_argument("--fires", type=int, default=100, help="fire alarms among the frames")
     bf.add_argument("--connections", type=int, default=16, help="UITDs sending at once")
     bf.add_argument("--window", type=int, default=4, help="unacknowledged frames per UITD")
     bf.add_argument("--reference-frames", type=int, default=1000)
-    bf.add_argument("--json", action="store_true")
-    bg = bench_sub.add_parser(
+    bg = add_bench(
         "gates",
-        help="gate events/s through the push listener and the alertStream (durable), gate-log filter latency",
+        "gate events/s through the push listener and the alertStream (durable), gate-log filter latency",
     )
-    _globals(bg, suppress=True)
     bg.add_argument("--events", type=int, default=50_000, help="events through each path")
     bg.add_argument("--devices", type=int, default=32, help="push-mode gates sharing the listener")
     bg.add_argument("--connections", type=int, default=32, help="push connections in all (≥ 1 per device)")
@@ -156,14 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     bg.add_argument("--filter-rows", type=int, default=1_000_000, help="gate-log rows to filter (0 = skip)")
     bg.add_argument("--filter-queries", type=int, default=200)
     bg.add_argument("--only", choices=["push"], default=None, help="run only this part (push: the listener)")
-    bg.add_argument("--json", action="store_true")
-    bw = bench_sub.add_parser(
+    bw = add_bench(
         "wall",
-        help="live wall: decoded/displayed fps per camera, GUI stall, CPU, RSS, against bare PyAV decoding",
+        "live wall: decoded/displayed fps per camera, GUI stall, CPU, RSS, against bare PyAV decoding",
         description="Streams from the site (--config SITE) or a file of URLs (--urls-file), or test streams "
         "served by the gst-rtsp-server peer (--serve-test-streams N).",
     )
-    _globals(bw, suppress=True)
     bw.add_argument("--urls-file", type=Path, help="one stream URL per line")
     bw.add_argument(
         "--serve-test-streams",
@@ -184,17 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the bare-decoding reference runs (default: min(seconds, 10))",
     )
     bw.add_argument("--window-size", default="1920x1080", help="wall window size in pixels")
-    bw.add_argument("--json", action="store_true")
-    bo = bench_sub.add_parser(
+    bo = add_bench(
         "onvif",
-        help="ONVIF: PTZ key press→camera latency and GUI stall, PullPoint event→commit latency, probe time",
+        "ONVIF: PTZ key press→camera latency and GUI stall, PullPoint event→commit latency, probe time",
     )
-    _globals(bo, suppress=True)
     bo.add_argument("--moves", type=int, default=50, help="PTZ hold-and-release cycles")
     bo.add_argument("--events", type=int, default=200, help="motion/tamper changes the test camera raises")
     bo.add_argument("--event-rate", type=float, default=20.0, help="changes per second")
     bo.add_argument("--probes", type=int, default=5, help="probe runs (the first is the cold one)")
-    bo.add_argument("--json", action="store_true")
     return parser
 
 
