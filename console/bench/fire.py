@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from console.bench.stats import percentile
+from console.bench.stall_probe import StallProbe
+from console.bench.stats import percentile_ms
 from console.config import parse_site
 from console.engine import Engine, services_of
 from console.heap import freeze_startup_heap
@@ -63,10 +64,6 @@ def _flood_cmd(port: int, frames: int, fires: int, connections: int, inflight: i
         "--window",
         str(inflight),
     ]
-
-
-def _ms(values: list[float], q: float) -> float:
-    return round(percentile(sorted(values), q) * 1000, 3)
 
 
 def _in_event_loop(proc: subprocess.Popen[str]) -> None:
@@ -124,7 +121,7 @@ def bench_fire(
     frames: int, fires: int, connections: int, inflight: int, reference_frames: int
 ) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from widgets.app_window import build_window
@@ -153,23 +150,13 @@ def bench_fire(
                     seen[alarm.point] = time.monotonic()
 
             window.bridge.sig_alarm_changed.connect(on_alarm)
-            stalls: list[float] = []
-            last = [time.monotonic()]
-
-            def tick() -> None:
-                now = time.monotonic()
-                stalls.append(max(0.0, now - last[0] - 0.010))
-                last[0] = now
-
-            timer = QTimer()
-            timer.setObjectName("bench-stall-probe")
-            timer.timeout.connect(tick)
-            timer.start(10)
+            probe = StallProbe()
+            probe.start()
             result = _run_flood(port, frames, fires, connections, inflight, wait=_in_event_loop)
             deadline = time.monotonic() + 10
             while len(seen) < fires and time.monotonic() < deadline:
                 app.processEvents()
-            timer.stop()
+            stalls = probe.stop()
             board = [seen[p] - t for p, t in result["fire_sent_monotonic"].items() if p in seen]
             stored_fires = engine.store.submit(
                 lambda tx: tx.conn.execute(
@@ -196,17 +183,17 @@ def bench_fire(
         "connections": connections,
         "window": inflight,
         "frames_per_s": round(frames / result["seconds"], 1),
-        "ack_p50_ms": _ms(acks, 50),
-        "ack_p99_ms": _ms(acks, 99),
-        "board_p50_ms": _ms(board, 50),
-        "board_p99_ms": _ms(board, 99),
+        "ack_p50_ms": percentile_ms(acks, 50),
+        "ack_p99_ms": percentile_ms(acks, 99),
+        "board_p50_ms": percentile_ms(board, 50),
+        "board_p99_ms": percentile_ms(board, 99),
         "fire_alarms_sent": len(result["fire_sent_monotonic"]),
         "fire_alarms_stored": stored_fires,
         "fire_alarms_shown": len(board),
-        "gui_stall_ms": {"p50": _ms(stalls, 50), "p99": _ms(stalls, 99), "max": _ms(stalls, 100)},
+        "gui_stall_ms": stalls,
         "reference": "same driver and flood, headless, one transaction (fsync) per event",
         "reference_frames": reference_frames,
         "reference_frames_per_s": round(reference_frames / ref["seconds"], 1),
-        "reference_ack_p99_ms": _ms(ref["ack_latencies_s"], 99),
+        "reference_ack_p99_ms": percentile_ms(ref["ack_latencies_s"], 99),
         "speedup": round((frames / result["seconds"]) / (reference_frames / ref["seconds"]), 1),
     }

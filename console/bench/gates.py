@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from console.bench.stats import percentile
+from console.bench.stats import percentile_ms
 from console.config import parse_site
 from console.engine import Engine
 from console.processes import stop_process
@@ -117,10 +117,6 @@ def _parent_death_signal() -> Callable[[], None] | None:
 
 
 _DIE_WITH_US = _parent_death_signal()
-
-
-def _ms(values: list[float], q: float) -> float:
-    return round(percentile(sorted(values), q) * 1000, 3)
 
 
 def _engine(root: Path, name: str, settings: str, max_batch: int | None,
@@ -246,8 +242,8 @@ def push_run(root: Path, name: str, events: int, devices: int, connections: int,
         "request_p50_ms": flood["request_p50_ms"],
         "request_p99_ms": flood["request_p99_ms"],
         "request_max_ms": flood["request_max_ms"],
-        "ingest_p50_ms": _ms(timer.latencies, 50),
-        "ingest_p99_ms": _ms(timer.latencies, 99),
+        "ingest_p50_ms": percentile_ms(timer.latencies, 50),
+        "ingest_p99_ms": percentile_ms(timer.latencies, 99),
         "answered_200": http.get("events_ok", 0) + http.get("replays_ok", 0),
         "http": {k: v for k, v in http.items() if k not in ("events_ok", "replays_ok")},
         **counts,
@@ -322,8 +318,8 @@ def alert_stream_run(root: Path, events: int, pictures: bool, timeout_s: float) 
         "pictures": pictures,
         "events_per_s": round(events / seconds, 1),
         "seconds": round(seconds, 3),
-        "ingest_p50_ms": _ms(timer.latencies, 50),
-        "ingest_p99_ms": _ms(timer.latencies, 99),
+        "ingest_p50_ms": percentile_ms(timer.latencies, 50),
+        "ingest_p99_ms": percentile_ms(timer.latencies, 99),
         "driver": driver_stats,
         **waited,
         **counts,

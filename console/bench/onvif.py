@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from console.bench.stats import percentile
+from console.bench.stall_probe import StallProbe
+from console.bench.stats import percentile_ms
 from console.processes import stop_process
 
 USER, PASSWORD = "admin", "bench-secret-1"
@@ -54,7 +55,7 @@ port = {port}
 
 
 def _ms(values: list[float], q: float) -> float | None:
-    return round(percentile(sorted(values), q) * 1000, 3) if values else None
+    return percentile_ms(values, q) if values else None
 
 
 def _stall(values: list[float]) -> dict[str, float | None]:
@@ -158,32 +159,6 @@ def _engine(root: Path, port: int) -> Any:
     engine = Engine(parse_site(SITE.format(camera=CAMERA, port=port)), root / "data", credentials=credentials)
     engine.start()
     return engine
-
-
-class StallProbe:
-    """A 10 ms QTimer on the GUI thread that records how late each tick is: the GUI thread's stalls."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.stalls: list[float] = []
-        self._last = time.monotonic()
-        self._timer = QTimer()
-        self._timer.setObjectName("bench-stall-probe")
-        self._timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        self.stalls.append(max(0.0, now - self._last - 0.010))
-        self._last = now
-
-    def start(self) -> None:
-        self._last = time.monotonic()
-        self._timer.start(10)
-
-    def stop(self) -> dict[str, float | None]:
-        self._timer.stop()
-        return _stall(self.stalls)
 
 
 @contextlib.contextmanager
