@@ -283,7 +283,7 @@ class DahuaDriver:
                 self.stats["garbage_bytes"] += item.size
                 self._bad_part(f"{item.size} bytes {item.reason}", item.sample)
                 if item.reason == FOREIGN_BOUNDARY:  # PROTOCOLS.md §5.6: reset the stream and reconnect
-                    await self._ingest_all(pending)
+                    await self._ingest(pending)
                     raise StreamBroken("the multipart boundary changed mid-stream")
                 continue
             any_part = True
@@ -300,18 +300,8 @@ class DahuaDriver:
             if not parsed.records and not parsed.errors:
                 continue
             pending.append(parsed)
-        await self._ingest_all(pending)
+        await self._ingest(pending)
         return any_part
-
-    async def _ingest_all(self, pending: list[ParsedBody]) -> None:
-        """Store the events of several parts (in order) with one commit wait; health as ``_ingest``."""
-        assert self._ctx is not None
-        events = [event for parsed in pending for event in self._events(parsed)]
-        if events:
-            await asyncio.gather(*(self._ctx.ingest(event) for event in events))
-            self.stats["events"] += len(events)
-        if any(parsed.records and not parsed.errors for parsed in pending):
-            self._refresh_health()
 
     # -- shared -------------------------------------------------------------------------------------
     def _events(self, parsed: ParsedBody) -> list[DeviceEvent]:
@@ -330,16 +320,19 @@ class DahuaDriver:
             events.extend(mapped)
         return events
 
-    async def _ingest(self, parsed: ParsedBody, pictures: Sequence[tuple[str, bytes]] = ()) -> None:
-        """Store every event of the records (durably); raises if the store fails."""
+    async def _ingest(
+        self, pending: Sequence[ParsedBody], pictures: Sequence[tuple[str, bytes]] = ()
+    ) -> None:
+        """Store every event of the records of ``pending`` (in order, one commit wait); raises if the store
+        fails. ``pictures`` come with an upload and are named in each of its events."""
         assert self._ctx is not None
-        events = self._events(parsed)
+        events = [event for parsed in pending for event in self._events(parsed)]
         if events and pictures:
             events = await self._with_pictures(events, pictures)
         if events:
             await asyncio.gather(*(self._ctx.ingest(event) for event in events))
             self.stats["events"] += len(events)
-        if parsed.records and not parsed.errors:
+        if any(parsed.records and not parsed.errors for parsed in pending):
             self._refresh_health()
 
     async def _with_pictures(self, events: list[DeviceEvent],
@@ -379,7 +372,7 @@ class DahuaDriver:
             self._bad_part(f"upload from {request.peer} refused ({exc})", request.body)
             return PushReply(400, UPLOAD_BAD, "application/json")
         try:
-            await self._ingest(parsed, pictures)
+            await self._ingest([parsed], pictures)
         except Exception:  # not durable: a 503 makes the device send it again
             self.stats["store_failed"] += 1
             log.error("Dahua %s: could not store an upload; answering 503: raw=%s", self._device, clip(body),
