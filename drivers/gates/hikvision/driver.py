@@ -368,9 +368,6 @@ class HikvisionDriver:
                 log.warning("Hikvision picture (%s, %d bytes) not stored: %s", category, len(data), exc)
         return tuple(saved)
 
-    async def _ingest_decoded(self, decoded: Decoded, pictures: tuple[str, ...], counter: str) -> None:
-        await self._ingest_batch([(decoded, pictures)], counter)
-
     async def _ingest_batch(self, batch: list[tuple[Decoded, tuple[str, ...]]], counter: str) -> None:
         """Store the events of several decoded parts, in order, with one commit wait."""
         assert self._ctx is not None

@@ -58,7 +58,7 @@ async def handle_push(driver: HikvisionDriver, request: PushRequest) -> PushRepl
     kind = decoded.picture_kind
     files = [(picture_category(p.filename or p.name, kind, i), p.data) for i, p in enumerate(pictures)]
     saved = await driver._save_pictures(tuple(files))
-    await driver._ingest_decoded(decoded, saved, "push_events")  # durable before the 200 below
+    await driver._ingest_batch([(decoded, saved)], "push_events")  # durable before the 200 below
     return PushReply(200, b"OK")
 
 
