@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 from datetime import tzinfo
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
 from console.domain import alarms as am
@@ -15,121 +14,76 @@ from console.domain.events import Priority
 
 from .formatting import format_time, place_and_summary
 from .i18n import priority_label, status_label
-from .table_model import Index, RowTableModel
+from .item_table import ItemTable
 from .theme import priority_colour, text_on
 
-ALARM_ROLE = Qt.ItemDataRole.UserRole + 1  # the Alarm itself
 FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the row of the first open fire alarm
 
 COLUMNS = ("priority", "status", "time", "place", "source", "count")
 
 
+def row_key(alarm: Alarm) -> str:
+    """``am.sort_key`` (open alarms only: loudest first, newest first) then the id, as text that sorts the
+    same way: the proxy compares it in C++. Fixed widths; times and ids inverted to sort newest first."""
+    _open, priority, newest_first = am.sort_key(alarm)
+    return f"{priority:03d}.{10**17 + round(newest_first * 1_000_000):018d}.{10**15 - alarm.id:016d}"
 
-def row_key(alarm: Alarm) -> tuple[int, int, float, int]:
-    # The id breaks ties so two alarms in the same second keep a stable order.
-    return (*am.sort_key(alarm), -alarm.id)
 
-
-class AlarmTableModel(RowTableModel):
-    """Updated one alarm at a time (``upsert``) so selections survive; closed alarms leave the table."""
-
-    columns = COLUMNS
+class AlarmTableModel(ItemTable):
+    """Updated one alarm at a time (``upsert``) so selections survive; closed alarms leave the table.
+    Rows are the view's rows (sorted); the priority column keeps its colour when selected."""
 
     def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(len(COLUMNS), unselectable=(COLUMNS.index("priority"),), parent=parent)
+        self.set_titles(self._titles())
         self._zone = zone
-        self._alarms: list[Alarm] = []
-        self._keys: list[tuple[int, int, float, int]] = []  # row_key per row, for bisect
-        self._key_of: dict[int, tuple[int, int, float, int]] = {}  # alarm id -> its row's key
+        self._alarms: dict[int, Alarm] = {}
         self._first_fire: int | None = None
-        # Display texts per alarm id (painting asks for every cell on each repaint); dropped when the
-        # alarm changes or the first-fire star moves to or from it.
-        self._texts: dict[int, dict[int, tuple[Any, ...]]] = {}
 
     # -- updates ------------------------------------------------------------------------------------
     def set_alarms(self, alarms: list[Alarm]) -> None:
-        self.beginResetModel()
-        self._alarms = sorted((a for a in alarms if a.is_open), key=row_key)
-        self._keys = [row_key(a) for a in self._alarms]
-        self._key_of = {a.id: k for a, k in zip(self._alarms, self._keys, strict=True)}
-        self._first_fire = _first_fire_id(self._alarms)
-        self._texts.clear()
-        self.endResetModel()
+        self.clear_rows()
+        self._alarms = {a.id: a for a in alarms if a.is_open}
+        self._first_fire = _first_fire_id(list(self._alarms.values()))
+        for alarm in self._alarms.values():
+            self._put(alarm)
 
     def upsert(self, alarm: Alarm) -> None:
-        self._texts.pop(alarm.id, None)
-        row = self.row_of(alarm.id)
-        if row is not None:
-            self._remove_or_move(row, alarm)
-        elif alarm.is_open:
-            key = row_key(alarm)
-            at = bisect.bisect_left(self._keys, key)
-            self.beginInsertRows(QModelIndex(), at, at)
-            self._alarms.insert(at, alarm)
-            self._keys.insert(at, key)
-            self._key_of[alarm.id] = key
-            self.endInsertRows()
+        if not alarm.is_open:
+            if self._alarms.pop(alarm.id, None) is not None:
+                self.remove(alarm.id)
+        else:
+            self._alarms[alarm.id] = alarm
+            self._put(alarm)
         # Only a fire alarm (or the one holding the star) can change which alarm is the first fire.
         if alarm.priority is Priority.FIRE or alarm.id == self._first_fire:
             self._refresh_first_fire()
 
-    def _remove_or_move(self, row: int, alarm: Alarm) -> None:
-        if not alarm.is_open:
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._alarms[row]
-            del self._keys[row]
-            self._key_of.pop(alarm.id, None)
-            self._texts.pop(alarm.id, None)
-            self.endRemoveRows()
-            return
-        key = row_key(alarm)
-        self._key_of[alarm.id] = key
-        rest = self._keys[:row] + self._keys[row + 1 :]
-        target = bisect.bisect_left(rest, key)
-        if target != row:
-            # Qt counts the destination in the list *before* the move, hence +1 when moving down.
-            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target if target < row else target + 1)
-            alarms = self._alarms[:row] + self._alarms[row + 1 :]
-            alarms.insert(target, alarm)
-            rest.insert(target, key)
-            self._alarms, self._keys = alarms, rest
-            self.endMoveRows()
-        else:
-            self._alarms[row] = alarm
-            self._keys[row] = key
-        self.dataChanged.emit(self.index(target, 0), self.index(target, len(COLUMNS) - 1))
+    def _put(self, alarm: Alarm) -> None:
+        first = alarm.id == self._first_fire
+        self.put(alarm.id, row_key(alarm), self._cells(alarm, first), {FIRST_FIRE_ROLE: first})
 
     def _refresh_first_fire(self) -> None:
-        first = _first_fire_id(self._alarms)
+        first = _first_fire_id(list(self._alarms.values()))
         if first != self._first_fire:
-            for moved in (first, self._first_fire):
-                if moved is not None:
-                    self._texts.pop(moved, None)
+            moved = (first, self._first_fire)
             self._first_fire = first
-            if self._alarms:  # the flag moved: repaint everything, there are never many open alarms
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self._alarms) - 1, len(COLUMNS) - 1))
+            for alarm_id in moved:  # the star moves: only its old and new rows change
+                if alarm_id is not None and alarm_id in self._alarms:
+                    self._put(self._alarms[alarm_id])
 
     # -- reading ------------------------------------------------------------------------------------
     def alarms(self) -> list[Alarm]:
-        return list(self._alarms)
+        """Open alarms in the table's order."""
+        return [self._alarms[i] for i in self.ids() if i in self._alarms]
 
     def alarm_at(self, row: int) -> Alarm | None:
-        return self._alarms[row] if 0 <= row < len(self._alarms) else None
-
-    def row_of(self, alarm_id: int) -> int | None:
-        key = self._key_of.get(alarm_id)
-        if key is None:
-            return None
-        row = bisect.bisect_left(self._keys, key)  # keys are unique: row_key ends with the id
-        return row if row < len(self._alarms) and self._alarms[row].id == alarm_id else None
+        alarm_id = self.id_at(row)
+        return None if alarm_id is None else self._alarms.get(alarm_id)
 
     @property
     def first_fire_id(self) -> int | None:
         return self._first_fire
-
-    # -- Qt model interface -------------------------------------------------------------------------
-    def _row_total(self) -> int:
-        return len(self._alarms)
 
     def _titles(self) -> tuple[str, ...]:
         return (self.tr("Priority"),
@@ -138,22 +92,6 @@ class AlarmTableModel(RowTableModel):
             self.tr("Place / what"),
             self.tr("Source"),
             self.tr("Count"),)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # Painting and sizing ask every cell for seven or more roles: answer from a per-alarm table.
-        row = index.row()
-        if not index.isValid() or not 0 <= row < len(self._alarms):
-            return None
-        alarm = self._alarms[row]
-        if role == ALARM_ROLE:
-            return alarm
-        if role == FIRST_FIRE_ROLE:
-            return alarm.id == self._first_fire
-        cells = self._texts.get(alarm.id)
-        if cells is None:
-            cells = self._texts[alarm.id] = self._cells(alarm, alarm.id == self._first_fire)
-        values = cells.get(role)
-        return None if values is None else values[index.column()]
 
     def _cells(self, alarm: Alarm, first: bool) -> dict[int, tuple[Any, ...]]:
         """Every role's value per column for one alarm (None where the role has nothing to say)."""

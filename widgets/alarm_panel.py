@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -13,9 +13,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QPushButton,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QTextBrowser,
     QVBoxLayout,
@@ -34,16 +31,6 @@ from .bridge import Bridge
 from .disposition_dialog import DispositionDialog
 from .formatting import format_time, site_zone
 from .futures import FutureRelay
-
-
-class KeepColourDelegate(QStyledItemDelegate):
-    """The priority cell keeps its colour when selected: the selected fire alarm must still read red."""
-
-    def initStyleOption(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> None:  # noqa: N802
-        super().initStyleOption(option, index)
-        option.state &= ~QStyle.StateFlag.State_Selected  # type: ignore[operator]
 
 
 class ContentColumns(QObject):
@@ -153,13 +140,12 @@ class AlarmPanel(QWidget):
     def _make_table(self) -> QTableView:
         table = QTableView(self)
         table.setObjectName("alarmTable")
-        table.setModel(self.model)
+        self.model.attach(table)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setAlternatingRowColors(True)
         table.verticalHeader().hide()
-        table.setItemDelegateForColumn(0, KeepColourDelegate(table))
         # Sized to contents on a rate limit; the place column takes the spare width.
         self._columns = ContentColumns(table, stretch=3)
         table.selectionModel().selectionChanged.connect(self._on_selection)

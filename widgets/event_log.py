@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -21,6 +21,7 @@ from .theme import priority_colour
 
 MAX_ROWS = 2000
 COLUMNS = ("time", "priority", "kind", "source", "point", "summary")
+ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the event id on column 0: the sort key
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,11 @@ def row_from_stored(d: dict[str, Any]) -> EventRow:
 class EventLogModel(QStandardItemModel):
     """The rows live in Qt's own item storage: painting the log (a storm of events does it twenty times a
     second) asks Python nothing, so it never waits for the GIL that the drivers and the store are using.
-    Measured on a 200-row table beside one busy Python thread: 17.6 ms a paint as a Python model, 3.5 here."""
+    Measured on a 200-row table beside one busy Python thread: 17.6 ms a paint as a Python model, 3.5 here.
+
+    The rows are a ring: once ``max_rows`` are shown, each new event overwrites the oldest row's items in
+    place, and ``newest_first`` sorts by id in C++. Inserting on top and deleting at the bottom instead cost
+    four times as much per storm batch (Qt deletes and recreates every item)."""
 
     def __init__(
         self, zone: tzinfo | None = None, max_rows: int = MAX_ROWS, parent: QObject | None = None
@@ -63,45 +68,84 @@ class EventLogModel(QStandardItemModel):
         super().__init__(0, len(COLUMNS), parent)
         self._zone = zone
         self._max = max_rows
-        self._rows: list[EventRow] = []  # newest first, in step with the items
+        self._ring: list[EventRow] = []  # in item-row order
+        self._items_of: list[list[QStandardItem]] = []  # the same order: no lookups when overwriting
+        self._next = 0  # the ring slot the next row overwrites, once full
+        self._newest = 0
         self.setHorizontalHeaderLabels(list(self._titles()))
 
     @property
     def newest_id(self) -> int:
-        return self._rows[0].id if self._rows else 0
+        return self._newest
 
     def rows(self) -> list[EventRow]:
-        return list(self._rows)
+        """Newest first."""
+        return sorted(self._ring, key=lambda r: r.id, reverse=True)
+
+    def newest_first(self, parent: QObject | None = None) -> QSortFilterProxyModel:
+        """The view's model: this one sorted newest on top (sorted in C++, on an integer role)."""
+        proxy = QSortFilterProxyModel(parent)
+        proxy.setSourceModel(self)
+        proxy.setSortRole(ID_ROLE)
+        proxy.sort(0, Qt.SortOrder.DescendingOrder)
+        return proxy
 
     def add(self, rows: list[EventRow]) -> None:
         """Add a batch (any order); rows already shown are skipped, the oldest beyond ``max_rows`` dropped."""
-        fresh = sorted((r for r in rows if r.id > self.newest_id), key=lambda r: r.id, reverse=True)
-        fresh = fresh[: self._max]
+        fresh = sorted((r for r in rows if r.id > self._newest), key=lambda r: r.id)[-self._max :]
         if not fresh:
             return
-        for row in reversed(fresh):  # oldest first, each on top: the newest ends up first
-            self.insertRow(0, self._items(row))
-        self._rows[:0] = fresh
-        if len(self._rows) > self._max:
-            self.removeRows(self._max, len(self._rows) - self._max)
-            del self._rows[self._max :]
+        self._newest = fresh[-1].id
+        room = self._max - len(self._ring)
+        appended, overwriting = fresh[:room], fresh[room:]
+        if appended:
+            first = len(self._ring)
+            self.insertRows(first, len(appended))  # one rowsInserted for the batch
+            self._ring.extend(appended)
+        changed: list[int] = []
+        now = datetime.now(UTC)  # one "today" for the batch
+        blocked = self.blockSignals(True)  # one dataChanged per run of slots instead of one per cell
+        try:
+            for slot in range(len(self._ring) - len(appended), len(self._ring)):
+                items = [QStandardItem() for _ in COLUMNS]
+                for c, item in enumerate(items):
+                    self.setItem(slot, c, item)
+                self._items_of.append(items)
+                self._fill(slot, self._ring[slot], now)
+            for row in overwriting:
+                slot = self._next
+                self._next = (self._next + 1) % self._max
+                self._ring[slot] = row
+                self._fill(slot, row, now)
+                changed.append(slot)
+        finally:
+            self.blockSignals(blocked)
+        last = len(COLUMNS) - 1
+        if appended:
+            top = len(self._ring) - len(appended)
+            self.dataChanged.emit(self.index(top, 0), self.index(len(self._ring) - 1, last))
+        for low, high in _runs(changed):
+            self.dataChanged.emit(self.index(low, 0), self.index(high, last))
 
-    def _items(self, row: EventRow) -> list[QStandardItem]:
+    def _fill(self, slot: int, row: EventRow, now: datetime) -> None:
+        items = self._items_of[slot]
         texts = (
-            format_time(row.time, self._zone),
+            format_time(row.time, self._zone, now),
             priority_label(row.priority),
             event_kind_label(row.kind),
             row.source,
             row.point,
             row.summary,
         )
-        items = [QStandardItem(text) for text in texts]
-        for item in items:
-            item.setEditable(False)
+        for item, text in zip(items, texts, strict=True):
+            item.setText(text)
+        items[0].setData(row.id, ID_ROLE)
+        priority = items[COLUMNS.index("priority")]
         if row.priority.is_alarm:
-            items[COLUMNS.index("priority")].setForeground(priority_colour(row.priority))
+            priority.setForeground(priority_colour(row.priority))
+        else:
+            priority.setData(None, Qt.ItemDataRole.ForegroundRole)
         items[COLUMNS.index("summary")].setToolTip(row.summary)
-        return items
 
     def _titles(self) -> tuple[str, ...]:
         return (self.tr("Time"),
@@ -110,6 +154,17 @@ class EventLogModel(QStandardItemModel):
             self.tr("Source"),
             self.tr("Point"),
             self.tr("Summary"),)
+
+
+def _runs(slots: list[int]) -> list[tuple[int, int]]:
+    """Consecutive slot numbers folded into (low, high) runs: a ring write is at most two runs."""
+    out: list[tuple[int, int]] = []
+    for slot in slots:
+        if out and slot == out[-1][1] + 1:
+            out[-1] = (out[-1][0], slot)
+        else:
+            out.append((slot, slot))
+    return out
 
 
 class EventLog(QTableView):
@@ -124,7 +179,7 @@ class EventLog(QTableView):
         self.setObjectName("eventLog")
         self.model_ = EventLogModel(site_zone(services.site.site.timezone), max_rows, self)
         self.model_.add([row_from_stored(d) for d in services.recent_events(max_rows)])
-        self.setModel(self.model_)
+        self.setModel(self.model_.newest_first(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
@@ -149,7 +204,7 @@ def preview() -> None:
         view = QTableView()
         model = EventLogModel(parent=view)
         model.add(sample_events())
-        view.setModel(model)
+        view.setModel(model.newest_first(view))
         return view
 
     run_preview(make)

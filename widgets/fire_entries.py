@@ -5,106 +5,64 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
-from console.domain.fire_board import Entry
+from console.domain.fire_board import Entry, entry_order
 
-from .alarm_panel import ContentColumns, KeepColourDelegate
+from .alarm_panel import ContentColumns
 from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
 from .formatting import format_time
 from .i18n import status_label
-from .table_model import Index, RowTableModel
+from .item_table import ItemTable
 from .theme import text_on
 
-ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1  # the Entry itself
 FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the first fire's row
 COLUMNS = ("condition", "time", "location", "component", "address", "status", "cameras")
 FIRST_FIRE_TINT = "#4a1619"
 RESET_TEXT = "#7d8894"
 
 
-class FireEntryModel(RowTableModel):
-    """Follows the board by rows removed, inserted and moved (never a reset), so the selection and the
-    view's layout survive a storm. Display texts are cached per alarm: painting a cell is a lookup."""
+def entry_key(entry: Entry) -> str:
+    """The board's order (GB 4717: reset last, by condition, then as they came; the id breaks ties) as text
+    that sorts the same way: the proxy compares it in C++."""
+    reset, rank, first_time, alarm_id = entry_order(entry)
+    return f"{int(reset)}.{rank:03d}.{round(first_time.timestamp() * 1_000_000):018d}.{alarm_id:016d}"
 
-    columns = COLUMNS
+
+class FireEntryModel(ItemTable):
+    """Follows the board by rows rewritten, added and removed (never a reset), so the selection and the
+    view's layout survive a storm; painting reads Qt's items, never Python."""
 
     def __init__(self, zone: tzinfo | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(len(COLUMNS), unselectable=(COLUMNS.index("condition"),), parent=parent)
+        self.set_titles(self._titles())
         self._zone = zone
         self._entries: tuple[Entry, ...] = ()
-        self._texts: dict[int, dict[int, tuple[Any, ...]]] = {}  # alarm id -> role -> value per column
+        self._by_id: dict[int, Entry] = {}
 
     def set_entries(self, entries: tuple[Entry, ...]) -> None:
-        old = self._entries
-        if entries == old:
+        if entries == self._entries:
             return
-        new_ids = {e.alarm.id: e for e in entries}
-        rows = list(old)
-        for row in range(len(rows) - 1, -1, -1):  # entries gone (closed alarms)
-            if rows[row].alarm.id not in new_ids:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del rows[row]
-                self._entries = tuple(rows)
-                self.endRemoveRows()
-        kept = {e.alarm.id for e in rows}
-        wanted = [e for e in entries if e.alarm.id in kept]
-        if [e.alarm.id for e in wanted] != [e.alarm.id for e in rows]:  # survivors changed order
-            self.layoutAboutToBeChanged.emit()
-            position = {e.alarm.id: i for i, e in enumerate(wanted)}
-            before = self.persistentIndexList()
-            after = [self.index(position[rows[i.row()].alarm.id], i.column()) for i in before]
-            rows = wanted
-            self._entries = tuple(rows)
-            self.changePersistentIndexList(before, after)
-            self.layoutChanged.emit()
-        for row, entry in enumerate(entries):  # new entries, top to bottom: rows[:row] already match
-            if entry.alarm.id not in kept:
-                self.beginInsertRows(QModelIndex(), row, row)
-                rows.insert(row, entry)
-                self._entries = tuple(rows)
-                self.endInsertRows()
-        changed = [row for row, entry in enumerate(entries) if rows[row] != entry]
-        self._entries = entries
-        for row in changed:
-            self._texts.pop(entries[row].alarm.id, None)
-        for gone in set(self._texts) - set(new_ids):
-            del self._texts[gone]
-        if changed:
-            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1))
+        by_id = {e.alarm.id: e for e in entries}
+        for gone in self._by_id.keys() - by_id.keys():  # closed alarms
+            self.remove(gone)
+        for alarm_id, entry in by_id.items():
+            if self._by_id.get(alarm_id) != entry:
+                self.put(alarm_id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
+        self._entries, self._by_id = entries, by_id
 
     def entries(self) -> tuple[Entry, ...]:
         return self._entries
 
     def entry_at(self, row: int) -> Entry | None:
-        return self._entries[row] if 0 <= row < len(self._entries) else None
-
-    def row_of(self, alarm_id: int) -> int | None:
-        return next((i for i, e in enumerate(self._entries) if e.alarm.id == alarm_id), None)
-
-    def _row_total(self) -> int:
-        return len(self._entries)
+        alarm_id = self.id_at(row)
+        return None if alarm_id is None else self._by_id.get(alarm_id)
 
     def _titles(self) -> tuple[str, ...]:
         return (self.tr("State"), self.tr("Time"), self.tr("Location"), self.tr("Component"),
                 self.tr("Panel / address"), self.tr("Handling"), self.tr("Cameras"),)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        entry = self.entry_at(index.row()) if index.isValid() else None
-        if entry is None:
-            return None
-        if role == ENTRY_ROLE:
-            return entry
-        if role == FIRST_FIRE_ROLE:
-            return entry.first
-        # Painting and sizing ask every cell for many roles: answer from a per-entry table.
-        cells = self._texts.get(entry.alarm.id)
-        if cells is None:
-            cells = self._texts[entry.alarm.id] = self._cells(entry)
-        values = cells.get(role)
-        return None if values is None else values[index.column()]
 
     def _cells(self, entry: Entry) -> dict[int, tuple[Any, ...]]:
         """Every role's value per column for one entry (None where the role has nothing to say)."""
@@ -157,12 +115,11 @@ def make_entry_table(model: FireEntryModel, parent: QWidget) -> QTableView:
     """Whole rows, one at a time, read-only; the location column takes the spare width."""
     table = QTableView(parent)
     table.setObjectName("fireEntries")
-    table.setModel(model)
+    model.attach(table)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
     # Sized to contents on a rate limit (see ContentColumns); the location column takes the spare width.
     table.columns = ContentColumns(table, stretch=COLUMNS.index("location"))  # type: ignore[attr-defined]
-    table.setItemDelegateForColumn(COLUMNS.index("condition"), KeepColourDelegate(table))
     return table

@@ -24,7 +24,10 @@ def format_time(at: datetime | str | None, zone: tzinfo | None, now: datetime | 
         at = datetime.fromisoformat(at)
     local = at.astimezone(zone)
     today = (now or datetime.now(local.tzinfo)).astimezone(local.tzinfo).date()
-    return local.strftime("%H:%M:%S" if local.date() == today else "%m-%d %H:%M:%S")
+    # Formatted by hand, not strftime: the event log formats every event of a storm in the GUI thread.
+    clock = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    return clock if local.date() == today else f"{local.month:02d}-{local.day:02d} {clock}"
+
 
 
 def place_and_summary(location: str, summary: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from drivers.base import HealthState, Priority
 
@@ -104,6 +105,11 @@ class FireBoard:
         return next((e for e in self.entries if e.first), None)
 
 
+def entry_order(entry: Entry) -> tuple[bool, int, datetime, int]:
+    """GB 4717 order: by condition, then in the order they came, so the first fire leads; reset last."""
+    return (entry.reset, RANK[entry.condition], entry.alarm.first_time, entry.alarm.id)
+
+
 def reduce_board(
     alarms: Iterable[Alarm],
     events: Iterable[FireEvent],
@@ -136,7 +142,7 @@ def reduce_board(
         entries.append(Entry(alarm, condition, location, str(payload.get("component_type_name", "")),
                              site_point.kind if site_point else "", place, reset=alarm.cleared))
     # GB 4717 order: by condition, then in the order they came, so the first fire leads the list.
-    entries.sort(key=lambda e: (e.reset, RANK[e.condition], e.alarm.first_time, e.alarm.id))
+    entries.sort(key=entry_order)
     fires = [e for e in entries if e.condition is Condition.FIRE and not e.reset]
     if fires:  # a reset ends the episode: the next fire is the first fire of a new one
         entries[entries.index(fires[0])] = replace(fires[0], first=True)

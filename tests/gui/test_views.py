@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QTableView
 from pytestqt.qtbot import QtBot
 
 from console.domain.alarms import Alarm, AlarmStatus
@@ -12,7 +14,7 @@ from console.domain.events import EventState, HealthState, Priority
 from widgets.alarm_model import AlarmTableModel
 from widgets.camera_wall import alarm_cameras, bring_forward, default_layout
 from widgets.device_tree import group_devices
-from widgets.event_log import EventLogModel, EventRow
+from widgets.event_log import COLUMNS, EventLogModel, EventRow
 from widgets.status_bar import alarm_counts
 
 from .conftest import Console, MakeWindow
@@ -55,6 +57,28 @@ def test_alarm_table_orders_by_priority_then_newest_and_follows_updates(qtbot: Q
     assert model.first_fire_id == 4
 
 
+def test_the_alarm_table_keeps_the_selection_on_its_alarm_and_the_priority_colour(qtbot: QtBot) -> None:
+    model = AlarmTableModel()
+    model.set_alarms([alarm(1, Priority.FAULT, 0), alarm(2, Priority.FAULT, 5)])
+    table = QTableView()
+    qtbot.addWidget(table)
+    model.attach(table)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.resize(600, 300)
+    table.show()
+    # A click on the red priority cell selects its row, like a click anywhere else in it.
+    priority_cell = table.visualRect(model.index(1, 0)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=priority_cell)
+    assert [model.alarm_at(i.row()).id for i in table.selectionModel().selectedRows()] == [1]
+    # The priority cell is not drawn as selected, so it keeps the priority's colour.
+    assert not table.selectionModel().isSelected(model.index(1, 0))
+    assert table.selectionModel().isSelected(model.index(1, 1))
+    model.upsert(alarm(3, Priority.FIRE, 9))  # a new row on top: the selection follows alarm 1 down
+    model.upsert(replace(alarm(2, Priority.FAULT, 5), count=4))
+    assert [a.id for a in model.alarms()] == [3, 2, 1]
+    assert [model.alarm_at(i.row()).id for i in table.selectionModel().selectedRows()] == [1]
+
+
 def test_device_health_change_shows_in_the_tree_and_the_status_bar(
     qtbot: QtBot, console: Console, make_window: MakeWindow
 ) -> None:
@@ -91,6 +115,17 @@ def test_the_event_log_keeps_only_the_newest_rows(qtbot: QtBot) -> None:
     model.add(rows[60:])  # overlaps what is shown: the repeats are skipped
     assert model.rowCount() == 50
     assert [r.id for r in model.rows()[:2]] == [120, 119] and model.rows()[-1].id == 71
+    shown = model.newest_first()  # the view's order, over the ring the rows are written into
+    summaries = [shown.index(r, COLUMNS.index("summary")).data() for r in range(shown.rowCount())]
+    assert summaries == [str(i) for i in range(120, 70, -1)]
+
+
+def test_the_event_log_colours_a_reused_row_by_its_new_event(qtbot: QtBot) -> None:
+    model = EventLogModel(max_rows=2)
+    model.add([EventRow(1, T0, Priority.FIRE, "fire.alarm", "p", "", "fire")])
+    model.add([EventRow(i, T0, Priority.INFO, "gate.pass", "g", "", str(i)) for i in (2, 3)])
+    column = COLUMNS.index("priority")
+    assert all(model.index(r, column).data(Qt.ItemDataRole.ForegroundRole) is None for r in range(2))
 
 
 def test_the_event_log_loads_what_was_stored_before_the_window(

@@ -1,0 +1,127 @@
+"""A sorted table whose cells live in Qt's item storage: painting, sizing and sorting never call Python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 90  # on column 0: the row's sort key, text compared in C++
+ID_ROLE = Qt.ItemDataRole.UserRole + 91  # on column 0: the row's id (an alarm id)
+# Every role a row's cells may carry: a role a row no longer has is cleared when the row is rewritten.
+CELL_ROLES = (
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.FontRole,
+)
+
+Cells = Mapping[int, Sequence[Any]]  # role -> one value per column (None: nothing to say)
+
+
+class ItemTable(QSortFilterProxyModel):
+    """Rows keyed by id, kept in order by a text key.
+
+    A Python table model is asked for every cell and role on each repaint, and each of those calls waits for
+    the GIL the drivers and the store are busy with: beside an event storm a 30-row repaint took 100 ms and
+    more. Here the texts and colours are written once per change into ``QStandardItem``s and a
+    ``QSortFilterProxyModel`` keeps them sorted; the subclasses must not override ``data`` or ``lessThan``.
+    A row that moves is re-sorted by the proxy, so the view's selection and current row follow it.
+
+    ``unselectable`` columns never show the selection colour (a red priority cell stays red when its row is
+    selected); ``attach`` makes a click on them select the row all the same.
+    """
+
+    def __init__(self, columns: int, unselectable: Sequence[int] = (), parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._columns = columns
+        self._unselectable = frozenset(unselectable)
+        self._source = QStandardItemModel(0, columns, self)
+        self._items: dict[int, list[QStandardItem]] = {}
+        self.setSourceModel(self._source)
+        self.setSortRole(KEY_ROLE)
+        self.sort(0, Qt.SortOrder.AscendingOrder)
+
+    def attach(self, view: QAbstractItemView) -> None:
+        """Show this model in ``view``; a press on an unselectable cell selects its row."""
+        view.setModel(self)
+        if self._unselectable:
+            view.pressed.connect(self._select_row_of(view))
+
+    def _select_row_of(self, view: QAbstractItemView) -> Callable[[QModelIndex], None]:
+        def select(index: QModelIndex) -> None:
+            if index.column() in self._unselectable:
+                view.setCurrentIndex(index.siblingAtColumn(next(
+                    c for c in range(self._columns) if c not in self._unselectable)))
+        return select
+
+    def set_titles(self, titles: Sequence[str]) -> None:
+        self._source.setHorizontalHeaderLabels(list(titles))
+
+    def put(self, row_id: int, key: str, cells: Cells, extra: Mapping[int, Any] | None = None) -> None:
+        """Add the row or rewrite it in place; ``extra`` roles go on column 0."""
+        items = self._items.get(row_id)
+        if items is None:
+            items = [self._new_item(c) for c in range(self._columns)]
+            self._write(items, row_id, key, cells, extra)
+            self._items[row_id] = items
+            self._source.appendRow(items)  # one rowsInserted; the proxy places it
+            return
+        blocked = self._source.blockSignals(True)  # one dataChanged for the row, not one per role and cell
+        try:
+            self._write(items, row_id, key, cells, extra)
+        finally:
+            self._source.blockSignals(blocked)
+        row = items[0].row()
+        self._source.dataChanged.emit(self._source.index(row, 0), self._source.index(row, self._columns - 1))
+
+    def remove(self, row_id: int) -> None:
+        items = self._items.pop(row_id, None)
+        if items is not None:
+            self._source.removeRow(items[0].row())
+
+    def clear_rows(self) -> None:
+        self._items.clear()
+        self._source.removeRows(0, self._source.rowCount())
+
+    def ids(self) -> list[int]:
+        """Row ids top to bottom."""
+        return [self.id_at(row) for row in range(self.rowCount())]  # type: ignore[misc]
+
+    def id_at(self, row: int) -> int | None:
+        if not 0 <= row < self.rowCount():
+            return None
+        value = self.index(row, 0).data(ID_ROLE)
+        return None if value is None else int(value)
+
+    def row_of(self, row_id: int) -> int | None:
+        items = self._items.get(row_id)
+        if items is None:
+            return None
+        return self.mapFromSource(items[0].index()).row()
+
+    def _new_item(self, column: int) -> QStandardItem:
+        item = QStandardItem()
+        item.setEditable(False)
+        if column in self._unselectable:
+            item.setSelectable(False)
+        return item
+
+    @staticmethod
+    def _write(
+        items: list[QStandardItem], row_id: int, key: str, cells: Cells, extra: Mapping[int, Any] | None
+    ) -> None:
+        for role in CELL_ROLES:
+            values = cells.get(role)
+            for column, item in enumerate(items):
+                item.setData(None if values is None else values[column], role)
+        first = items[0]
+        first.setData(key, KEY_ROLE)
+        first.setData(row_id, ID_ROLE)
+        for role, value in (extra or {}).items():
+            first.setData(value, role)
