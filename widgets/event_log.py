@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -20,6 +22,8 @@ from .i18n import event_kind_label, priority_label
 from .theme import priority_colour
 
 MAX_ROWS = 2000
+STORM_ROWS = 200  # rows arriving in one flush (the bridge flushes up to 20 times a second)
+STORM_INTERVAL_S = 1.0
 COLUMNS = ("time", "priority", "kind", "source", "point", "summary")
 ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the event id on column 0: the sort key
 
@@ -191,10 +195,33 @@ class EventLog(QTableView):
         header.setStretchLastSection(True)
         for column, width in enumerate((110, 60, 110, 120, 140)):
             self.setColumnWidth(column, width)
+        # Rows waiting to be written. Bounded by the ring: in a storm, rows that newer rows would overwrite
+        # before the next paint are never written at all.
+        self._pending: deque[EventStored] = deque(maxlen=max_rows)
+        self._last_apply = float("-inf")
+        self._timer = QTimer(self)
+        self._timer.setObjectName("event-log-storm")
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._apply)
         bridge.sig_event_stored.connect(self.on_events)
 
     def on_events(self, messages: list[EventStored]) -> None:
-        self.model_.add([row_from_message(m) for m in messages])
+        """Written at once while the flow is readable; in a storm (STORM_ROWS or more waiting) at most
+        every STORM_INTERVAL_S, which caps the log's cost at the ring's size per interval."""
+        self._pending.extend(messages)
+        if len(self._pending) < STORM_ROWS:
+            self._apply()
+        elif not self._timer.isActive():
+            wait = STORM_INTERVAL_S - (time.monotonic() - self._last_apply)
+            self._timer.start(int(wait * 1000) if wait > 0 else 0)  # -inf before the first write
+
+    def _apply(self) -> None:
+        self._timer.stop()
+        self._last_apply = time.monotonic()
+        messages = list(self._pending)
+        self._pending.clear()
+        if messages:
+            self.model_.add([row_from_message(m) for m in messages])
 
 
 def preview() -> None:

@@ -43,6 +43,7 @@ class ItemTable(QSortFilterProxyModel):
         self._unselectable = frozenset(unselectable)
         self._source = QStandardItemModel(0, columns, self)
         self._items: dict[int, list[QStandardItem]] = {}
+        self._written: dict[int, dict[tuple[int, int], Any]] = {}  # per row: (column, role) -> value set
         self.setSourceModel(self._source)
         self.setSortRole(KEY_ROLE)
         self.sort(0, Qt.SortOrder.AscendingOrder)
@@ -64,29 +65,42 @@ class ItemTable(QSortFilterProxyModel):
         self._source.setHorizontalHeaderLabels(list(titles))
 
     def put(self, row_id: int, key: str, cells: Cells, extra: Mapping[int, Any] | None = None) -> None:
-        """Add the row or rewrite it in place; ``extra`` roles go on column 0."""
+        """Add the row or rewrite it in place; ``extra`` roles go on column 0. Only the values that differ
+        from the row's last write are set: an alarm repeating in a storm changes its count and time."""
+        values = _flatten(key, row_id, cells, extra, self._columns)
         items = self._items.get(row_id)
         if items is None:
             items = [self._new_item(c) for c in range(self._columns)]
-            self._write(items, row_id, key, cells, extra)
+            for (column, role), value in values.items():
+                items[column].setData(value, role)
             self._items[row_id] = items
+            self._written[row_id] = values
             self._source.appendRow(items)  # one rowsInserted; the proxy places it
+            return
+        before = self._written[row_id]
+        changed = [(cr, v) for cr, v in values.items() if before.get(cr) != v]
+        changed += [(cr, None) for cr in before.keys() - values.keys()]
+        self._written[row_id] = values
+        if not changed:
             return
         blocked = self._source.blockSignals(True)  # one dataChanged for the row, not one per role and cell
         try:
-            self._write(items, row_id, key, cells, extra)
+            for (column, role), value in changed:
+                items[column].setData(value, role)
         finally:
             self._source.blockSignals(blocked)
         row = items[0].row()
         self._source.dataChanged.emit(self._source.index(row, 0), self._source.index(row, self._columns - 1))
 
     def remove(self, row_id: int) -> None:
+        self._written.pop(row_id, None)
         items = self._items.pop(row_id, None)
         if items is not None:
             self._source.removeRow(items[0].row())
 
     def clear_rows(self) -> None:
         self._items.clear()
+        self._written.clear()
         self._source.removeRows(0, self._source.rowCount())
 
     def ids(self) -> list[int]:
@@ -112,16 +126,19 @@ class ItemTable(QSortFilterProxyModel):
             item.setSelectable(False)
         return item
 
-    @staticmethod
-    def _write(
-        items: list[QStandardItem], row_id: int, key: str, cells: Cells, extra: Mapping[int, Any] | None
-    ) -> None:
-        for role in CELL_ROLES:
-            values = cells.get(role)
-            for column, item in enumerate(items):
-                item.setData(None if values is None else values[column], role)
-        first = items[0]
-        first.setData(key, KEY_ROLE)
-        first.setData(row_id, ID_ROLE)
-        for role, value in (extra or {}).items():
-            first.setData(value, role)
+
+def _flatten(
+    key: str, row_id: int, cells: Cells, extra: Mapping[int, Any] | None, columns: int
+) -> dict[tuple[int, int], Any]:
+    """A row's values as (column, role) -> value, leaving out what has nothing to say."""
+    out: dict[tuple[int, int], Any] = {(0, KEY_ROLE): key, (0, ID_ROLE): row_id}
+    for role in CELL_ROLES:
+        per_column = cells.get(role)
+        if per_column is not None:
+            for column in range(columns):
+                value = per_column[column]
+                if value is not None:
+                    out[(column, role)] = value
+    for role, value in (extra or {}).items():
+        out[(0, role)] = value
+    return out

@@ -57,6 +57,7 @@ class AlarmCenter:
         self._open_by_key: dict[str, Alarm] = {}
         self._lock = threading.Lock()
         self._snapshot: dict[int, Alarm] = {}
+        self._sorted: list[Alarm] | None = None  # open_alarms, sorted once per change, not once per reader
         self._silenced: frozenset[int] = frozenset()
         store.add_ingest_hook(self._on_events)
 
@@ -72,7 +73,9 @@ class AlarmCenter:
 
     def open_alarms(self) -> list[Alarm]:
         with self._lock:
-            return sorted((a for a in self._snapshot.values() if a.is_open), key=am.sort_key)
+            if self._sorted is None:
+                self._sorted = sorted((a for a in self._snapshot.values() if a.is_open), key=am.sort_key)
+            return list(self._sorted)
 
     def get(self, alarm_id: int) -> Alarm | None:
         with self._lock:
@@ -193,6 +196,7 @@ class AlarmCenter:
         else:
             self._open_by_key.pop(alarm.key, None)
         with self._lock:
+            self._sorted = None
             if alarm.is_open:
                 self._snapshot[alarm.id] = alarm
             else:
@@ -201,6 +205,7 @@ class AlarmCenter:
 
     def _remember(self, alarm: Alarm) -> None:
         with self._lock:
+            self._sorted = None
             self._snapshot[alarm.id] = alarm
 
 

@@ -11,10 +11,12 @@ from pytestqt.qtbot import QtBot
 
 from console.domain.alarms import Alarm, AlarmStatus
 from console.domain.events import EventState, HealthState, Priority
+from console.domain.messages import EventStored
+from drivers.base import DeviceEvent
 from widgets.alarm_model import AlarmTableModel
 from widgets.camera_wall import alarm_cameras, bring_forward, default_layout
 from widgets.device_tree import group_devices
-from widgets.event_log import COLUMNS, EventLogModel, EventRow
+from widgets.event_log import COLUMNS, STORM_ROWS, EventLogModel, EventRow
 from widgets.status_bar import alarm_counts
 
 from .conftest import Console, MakeWindow
@@ -106,6 +108,27 @@ def test_the_event_log_receives_events_in_batches(
     qtbot.waitUntil(lambda: window.event_log.model_.rowCount() == before + 30)
     newest = window.event_log.model_.rows()[0]
     assert newest.summary == "刷卡通行 29" and newest.kind == "gate.pass"
+
+
+def test_the_event_log_in_a_storm_writes_at_most_once_a_second(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    log = make_window().event_log
+    start = log.model_.newest_id + 1
+
+    def storm(first: int, n: int) -> list[EventStored]:
+        return [EventStored(i, DeviceEvent(source="uitd", kind="fire.start", state=EventState.ACTIVE,
+                                           priority=Priority.INFO, summary=f"s{i}", point=None))
+                for i in range(first, first + n)]
+
+    log.on_events(storm(start, STORM_ROWS))  # a storm's first flush is written at once
+    qtbot.waitUntil(lambda: log.model_.newest_id == start + STORM_ROWS - 1, timeout=500)
+    log.on_events(storm(start + STORM_ROWS, STORM_ROWS))  # the next waits for the storm interval
+    qtbot.wait(200)
+    assert log.model_.newest_id == start + STORM_ROWS - 1
+    qtbot.waitUntil(lambda: log.model_.newest_id == start + 2 * STORM_ROWS - 1, timeout=2000)
+    log.on_events(storm(start + 2 * STORM_ROWS, 3))  # a trickle again: at once
+    assert log.model_.newest_id == start + 2 * STORM_ROWS + 2
 
 
 def test_the_event_log_keeps_only_the_newest_rows(qtbot: QtBot) -> None:
