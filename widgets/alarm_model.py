@@ -6,7 +6,6 @@ from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QColor, QFont
 
 from console.domain import alarms as am
 from console.domain.alarms import Alarm
@@ -15,11 +14,12 @@ from console.domain.events import Priority
 from .formatting import format_time, place_and_summary
 from .i18n import priority_label, status_label
 from .item_table import ItemTable
-from .theme import priority_colour, text_on
+from .theme import PRIORITY_COLOURS, bold_font, shared_colour, shared_text_on
 
 FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the row of the first open fire alarm
 
 COLUMNS = ("priority", "status", "time", "place", "source", "count")
+FIRST_FIRE_TINT = "#3a1518"
 
 
 def row_key(alarm: Alarm) -> str:
@@ -45,8 +45,15 @@ class AlarmTableModel(ItemTable):
         self.clear_rows()
         self._alarms = {a.id: a for a in alarms if a.is_open}
         self._first_fire = _first_fire_id(list(self._alarms.values()))
-        for alarm in self._alarms.values():
-            self._put(alarm)
+        with self.batch():
+            for alarm in self._alarms.values():
+                self._put(alarm)
+
+    def upsert_many(self, alarms: list[Alarm]) -> None:
+        """A batch of changes, re-sorted once."""
+        with self.batch():
+            for alarm in alarms:
+                self.upsert(alarm)
 
     def upsert(self, alarm: Alarm) -> None:
         if not alarm.is_open:
@@ -96,20 +103,18 @@ class AlarmTableModel(ItemTable):
     def _cells(self, alarm: Alarm, first: bool) -> dict[int, tuple[Any, ...]]:
         """Every role's value per column for one alarm (None where the role has nothing to say)."""
         none = (None,) * len(COLUMNS)
-        colour = priority_colour(alarm.priority)
-        tint = QColor("#3a1518") if first else None
+        name = PRIORITY_COLOURS[alarm.priority]
+        tint = shared_colour(FIRST_FIRE_TINT) if first else None
         cells: dict[int, tuple[Any, ...]] = {
             Qt.ItemDataRole.DisplayRole: tuple(self._text(alarm, c, first) for c in COLUMNS),
-            Qt.ItemDataRole.BackgroundRole: (colour, *(tint,) * (len(COLUMNS) - 1)),
-            Qt.ItemDataRole.ForegroundRole: (text_on(colour), *none[1:]),
+            Qt.ItemDataRole.BackgroundRole: (shared_colour(name), *(tint,) * (len(COLUMNS) - 1)),
+            Qt.ItemDataRole.ForegroundRole: (shared_text_on(name), *none[1:]),
             Qt.ItemDataRole.ToolTipRole: (self._tooltip(alarm, first),) * len(COLUMNS),
             Qt.ItemDataRole.TextAlignmentRole: (
                 *none[:-1], int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)),
         }
         if first or alarm.needs_attention:  # the first fire's whole row stays tinted and bold
-            bold = QFont()
-            bold.setBold(True)
-            cells[Qt.ItemDataRole.FontRole] = (bold,) * len(COLUMNS)
+            cells[Qt.ItemDataRole.FontRole] = (bold_font(),) * len(COLUMNS)
         return cells
 
     def _text(self, alarm: Alarm, column: str, first: bool) -> str:

@@ -132,7 +132,7 @@ class AlarmPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
         layout.addWidget(splitter)
-        bridge.sig_alarm_changed.connect(self._on_alarm_changed)
+        bridge.sig_alarms_changed.connect(self._on_alarms_changed)
         self.model.rowsInserted.connect(self._select_top_if_none)
         self._select_top_if_none()
         self._sync()
@@ -193,10 +193,10 @@ class AlarmPanel(QWidget):
         self._sync()
         self._settle_timer.start()
 
-    def _on_alarm_changed(self, change: Any) -> None:
+    def _on_alarms_changed(self, changes: list[Any]) -> None:
         # An alarm storm delivers dozens of changes per flush: update the rows now, and the selection,
         # buttons and history (a database read) once, when the flush is done.
-        self.model.upsert(change.alarm)
+        self.model.upsert_many([change.alarm for change in changes])
         self._settle_timer.start()
 
     def _settle(self) -> None:

@@ -67,6 +67,8 @@ class Bridge(QObject):
     # ---- Signals
     sig_alarm_changed = Signal(object)
     """AlarmChanged: an alarm was raised, folded, cleared or acted on (newest per alarm in a batch)."""
+    sig_alarms_changed = Signal(list)
+    """list[AlarmChanged]: the same changes as one list, before them: a table updates once per batch."""
     sig_event_stored = Signal(list)
     """list[EventStored]: the events committed since the last batch, oldest first."""
     sig_device_health = Signal(object)
@@ -165,6 +167,8 @@ class Bridge(QObject):
             self.sig_event_stored.emit(events)
         for health in batch.health:
             self.sig_device_health.emit(health)
+        if batch.alarms:
+            self.sig_alarms_changed.emit(list(batch.alarms))
         for change in batch.alarms:
             self.sig_alarm_changed.emit(change)
         for silenced in batch.silenced:

@@ -6,7 +6,6 @@ from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from console.domain.fire_board import Entry, entry_order
@@ -16,7 +15,7 @@ from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
 from .formatting import format_time
 from .i18n import status_label
 from .item_table import ItemTable
-from .theme import text_on
+from .theme import bold_font, shared_colour, shared_text_on
 
 FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the first fire's row
 COLUMNS = ("condition", "time", "location", "component", "address", "status", "cameras")
@@ -46,11 +45,12 @@ class FireEntryModel(ItemTable):
         if entries == self._entries:
             return
         by_id = {e.alarm.id: e for e in entries}
-        for gone in self._by_id.keys() - by_id.keys():  # closed alarms
-            self.remove(gone)
-        for alarm_id, entry in by_id.items():
-            if self._by_id.get(alarm_id) != entry:
-                self.put(alarm_id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
+        with self.batch():
+            for gone in self._by_id.keys() - by_id.keys():  # closed alarms
+                self.remove(gone)
+            for alarm_id, entry in by_id.items():
+                if self._by_id.get(alarm_id) != entry:
+                    self.put(alarm_id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
         self._entries, self._by_id = entries, by_id
 
     def entries(self) -> tuple[Entry, ...]:
@@ -67,19 +67,18 @@ class FireEntryModel(ItemTable):
     def _cells(self, entry: Entry) -> dict[int, tuple[Any, ...]]:
         """Every role's value per column for one entry (None where the role has nothing to say)."""
         n = len(COLUMNS)
-        colour = QColor(CONDITION_COLOURS[entry.condition])
-        tint = QColor(FIRST_FIRE_TINT) if entry.first else None
+        name = CONDITION_COLOURS[entry.condition]
+        colour = shared_colour(name)
+        tint = shared_colour(FIRST_FIRE_TINT) if entry.first else None
         cells: dict[int, tuple[Any, ...]] = {
             Qt.ItemDataRole.DisplayRole: tuple(self._text(entry, c) for c in COLUMNS),
             Qt.ItemDataRole.BackgroundRole: (tint if entry.reset else colour, *(tint,) * (n - 1)),
-            Qt.ItemDataRole.ForegroundRole: (QColor(RESET_TEXT),) * n if entry.reset
-            else (text_on(colour), *(None,) * (n - 1)),
+            Qt.ItemDataRole.ForegroundRole: (shared_colour(RESET_TEXT),) * n if entry.reset
+            else (shared_text_on(name), *(None,) * (n - 1)),
             Qt.ItemDataRole.ToolTipRole: (self._tooltip(entry),) * n,
         }
         if entry.first or entry.alarm.needs_attention:
-            font = QFont()
-            font.setBold(True)
-            cells[Qt.ItemDataRole.FontRole] = (font,) * n
+            cells[Qt.ItemDataRole.FontRole] = (bold_font(),) * n
         return cells
 
     def _text(self, entry: Entry, column: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
@@ -61,6 +62,16 @@ class ItemTable(QSortFilterProxyModel):
                     c for c in range(self._columns) if c not in self._unselectable)))
         return select
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many ``put``s and ``remove``s, sorted once at the end: without it each changed row is re-sorted
+        and announced to the views on its own, in C++ but with the GIL held for all of it."""
+        self.setDynamicSortFilter(False)
+        try:
+            yield
+        finally:
+            self.setDynamicSortFilter(True)  # re-sorts once; views keep selection across the layout change
+
     def set_titles(self, titles: Sequence[str]) -> None:
         self._source.setHorizontalHeaderLabels(list(titles))
 
@@ -78,7 +89,8 @@ class ItemTable(QSortFilterProxyModel):
             self._source.appendRow(items)  # one rowsInserted; the proxy places it
             return
         before = self._written[row_id]
-        changed = [(cr, v) for cr, v in values.items() if before.get(cr) != v]
+        # Identity first: shared colours and fonts are the same objects, and comparing Qt values is a call.
+        changed = [(cr, v) for cr, v in values.items() if (old := before.get(cr)) is not v and old != v]
         changed += [(cr, None) for cr in before.keys() - values.keys()]
         self._written[row_id] = values
         if not changed:

@@ -6,7 +6,7 @@ import functools
 import importlib.resources
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from console.domain.events import HealthState, Priority
@@ -34,6 +34,25 @@ ALARM_FRAME = "#ff1744"
 
 def priority_colour(priority: Priority) -> QColor:
     return QColor(PRIORITY_COLOURS[priority])
+
+
+@functools.cache
+def shared_colour(name: str) -> QColor:
+    """One QColor per name for item tables, which store many and compare them: never modify it."""
+    return QColor(name)
+
+
+@functools.cache
+def shared_text_on(name: str) -> QColor:
+    return shared_colour(text_on(QColor(name)).name())
+
+
+@functools.cache
+def bold_font() -> QFont:
+    """One bold font for item tables (needs the QApplication): never modify it."""
+    font = QFont()
+    font.setBold(True)
+    return font
 
 
 def health_colour(health: HealthState) -> QColor:
