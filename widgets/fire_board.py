@@ -28,6 +28,7 @@ from console.domain.fire_board import (
     PanelBoard,
     PanelInfo,
     PointInfo,
+    entry_of,
     reduce_board,
 )
 from console.domain.fire_facts import is_fire_kind
@@ -65,6 +66,8 @@ class FireBoardView(QWidget):
     for a new fire alarm, otherwise at most every ``MIN_REFRESH_S``."""
 
     # ---- Signals
+    sig_shown = Signal()
+    """The list on screen changed: a newer board, or a new fire alarm shown ahead of the next one."""
     sig_show_cameras = Signal(list)
     """list[str]: the officer selected an entry; the wall should bring these linked cameras forward."""
     sig_message = Signal(str)
@@ -85,8 +88,10 @@ class FireBoardView(QWidget):
         site = services.site
         self._panels = [PanelInfo(p.id, p.name) for p in site.panels]
         panel_ids = {p.id for p in site.panels}
+        self._panel_ids = frozenset(panel_ids)
         self._points = [PointInfo(p.id, p.device, p.address, p.name, p.kind, p.location)
                         for p in site.points if p.device in panel_ids]
+        self._point_by_id = {p.id: p for p in self._points}
         self._alarms: dict[int, Alarm] = {a.id: a for a in services.alarms.open_alarms()}
         self._health = {d.id: d.health for d in services.devices.all() if d.id in panel_ids}
         self._events: dict[int, FireEvent] = {}
@@ -176,7 +181,20 @@ class FireBoardView(QWidget):
         else:
             new_fire = False
             self._alarms.pop(alarm.id, None)
+        if new_fire:
+            self._show_new_fire(alarm)
         self._schedule(urgent=new_fire)
+
+    def _show_new_fire(self, alarm: Alarm) -> None:
+        """A new fire alarm goes on the list now, not at the next refresh (up to FIRE_REFRESH_S away in a
+        storm, plus the reduction): the refresh then puts the whole board in step."""
+        event = self._events.get(alarm.last_event) or self._events.get(alarm.first_event)
+        entry = entry_of(alarm, event, self._point_by_id.get(alarm.point or ""), self._panel_ids)
+        if entry is not None:
+            self.model.add_early(entry)
+            self._keep_selection()
+            self._sync()
+            self.sig_shown.emit()
 
     def _on_events(self, stored: list[EventStored]) -> None:
         fresh = [FireEvent.from_stored(s.event_id, s.event) for s in stored if is_fire_kind(s.event.kind)]
@@ -244,17 +262,22 @@ class FireBoardView(QWidget):
     def _show(self, board: FireBoard) -> None:
         self.board = board
         self.cards.show_panels(self.board.panels)
-        self._restoring = True  # re-selecting after a reset of the model is not the officer's choice
         self.model.set_entries(self.board.entries)
-        row = self.model.row_of(self._selected_id) if self._selected_id is not None else None
-        if row is None and self.model.rowCount():
-            row = 0  # the top entry is the loudest: the first fire if there is one
-        if row is not None and row != self._selected_row():
-            self.table.selectRow(row)  # costly (tens of ms in a storm): only when the selection moves
-        self._restoring = False
+        self._keep_selection()
         busiest = next((e.alarm.source for e in self.board.entries if not e.reset), None)
         self.show_grid_of(self._grid_pinned or busiest or (self._panels[0].id if self._panels else ""))
         self._sync()
+        self.sig_shown.emit()
+
+    def _keep_selection(self) -> None:
+        """The officer's entry stays selected; with none, the top one (the loudest, the first fire)."""
+        self._restoring = True  # re-selecting after the list changed is not the officer's choice
+        row = self.model.row_of(self._selected_id) if self._selected_id is not None else None
+        if row is None and self.model.rowCount():
+            row = 0
+        if row is not None and row != self._selected_row():
+            self.table.selectRow(row)  # costly (tens of ms in a storm): only when the selection moves
+        self._restoring = False
 
     def pin_grid(self, panel_id: str) -> None:
         self._grid_pinned = panel_id

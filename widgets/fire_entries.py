@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
-from console.domain.fire_board import Entry, entry_order
+from console.domain.fire_board import Condition, Entry, entry_order
 
 from .alarm_panel import ContentColumns
 from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
@@ -52,6 +53,17 @@ class FireEntryModel(ItemTable):
                 if self._by_id.get(alarm_id) != entry:
                     self.put(alarm_id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
         self._entries, self._by_id = entries, by_id
+
+    def add_early(self, entry: Entry) -> None:
+        """One new entry ahead of the next ``set_entries``; it leads as first fire if no fire is listed."""
+        if entry.alarm.id in self._by_id:
+            return
+        if entry.condition is Condition.FIRE and not any(
+                e.condition is Condition.FIRE and not e.reset for e in self._entries):
+            entry = replace(entry, first=True)
+        self.put(entry.alarm.id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
+        self._by_id[entry.alarm.id] = entry
+        self._entries = (*self._entries, entry)  # set_entries diffs against what is shown
 
     def entries(self) -> tuple[Entry, ...]:
         return self._entries

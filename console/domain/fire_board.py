@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -27,7 +27,7 @@ from .fire_facts import (
 )
 
 __all__ = ["Cell", "Condition", "Entry", "FireBoard", "FireEvent", "Line", "PanelBoard", "PanelInfo", "Place",
-           "PointInfo", "SystemBoard", "Zone", "reduce_board"]
+           "PointInfo", "SystemBoard", "Zone", "entry_of", "entry_order", "reduce_board"]
 
 _BY_PRIORITY = {Priority.FIRE: Condition.FIRE, Priority.SUPERVISORY: Condition.SUPERVISORY,
                 Priority.FAULT: Condition.FAULT, Priority.DISABLED: Condition.DISABLED}
@@ -110,6 +110,24 @@ def entry_order(entry: Entry) -> tuple[bool, int, datetime, int]:
     return (entry.reset, RANK[entry.condition], entry.alarm.first_time, entry.alarm.id)
 
 
+def entry_of(
+    alarm: Alarm, event: FireEvent | None, site_point: PointInfo | None, panel_ids: Collection[str]
+) -> Entry | None:
+    """The board's line for one alarm, or None when the alarm is not the board's (closed, not fire-side).
+
+    ``event`` is the event that raised or last repeated it (the panel's words), if still known."""
+    condition = _BY_PRIORITY.get(alarm.priority)
+    fire_side = is_fire_kind(alarm.kind) or alarm.source in panel_ids
+    if condition is None or not alarm.is_open or not fire_side:
+        return None
+    place = place_of(alarm.point, event, site_point)
+    payload = event.payload if event else {}
+    location = ((site_point.location or site_point.name) if site_point else "") or str(
+        payload.get("description") or "") or alarm.location or alarm.summary
+    return Entry(alarm, condition, location, str(payload.get("component_type_name", "")),
+                 site_point.kind if site_point else "", place, reset=alarm.cleared)
+
+
 def reduce_board(
     alarms: Iterable[Alarm],
     events: Iterable[FireEvent],
@@ -125,22 +143,14 @@ def reduce_board(
     labels: dict[tuple[str, str], str] = {}
     entries = []
     for alarm in alarms:
-        condition = _BY_PRIORITY.get(alarm.priority)
-        fire_side = is_fire_kind(alarm.kind) or alarm.source in panel_ids
-        if condition is None or not alarm.is_open or not fire_side:
-            continue
         # The event that raised or last repeated the alarm carries the panel's words; older ones may be
         # beyond the backlog, then the point's latest event is the next best.
         event = (facts.by_id.get(alarm.last_event) or facts.by_id.get(alarm.first_event)
                  or facts.latest.get((alarm.source, alarm.point)))
-        site_point = site_points.get(alarm.point or "")
-        place = place_of(alarm.point, event, site_point)
-        labels.setdefault((alarm.source, place.system), system_label(event, place))
-        payload = event.payload if event else {}
-        location = ((site_point.location or site_point.name) if site_point else "") or str(
-            payload.get("description") or "") or alarm.location or alarm.summary
-        entries.append(Entry(alarm, condition, location, str(payload.get("component_type_name", "")),
-                             site_point.kind if site_point else "", place, reset=alarm.cleared))
+        entry = entry_of(alarm, event, site_points.get(alarm.point or ""), panel_ids)
+        if entry is not None:
+            labels.setdefault((alarm.source, entry.place.system), system_label(event, entry.place))
+            entries.append(entry)
     # GB 4717 order: by condition, then in the order they came, so the first fire leads the list.
     entries.sort(key=entry_order)
     fires = [e for e in entries if e.condition is Condition.FIRE and not e.reset]
