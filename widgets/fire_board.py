@@ -53,17 +53,15 @@ from .futures import FutureRelay
 BACKLOG = 2000
 # STYLE.md §3: in a storm the board is recomputed at most this often (reduce_board and the grid cost
 # tens of ms each time, and the GUI thread shares the GIL with the drivers). A NEW fire alarm does not
-# wait for that: it refreshes the board at once, or FIRE_REFRESH_S after the previous refresh when fires
-# come faster than that (a fire storm must not turn into back-to-back recomputations).
+# wait for that: its line is listed at once (``_show_new_fire``); counts, grid and order follow here.
 MIN_REFRESH_S = 0.25
-FIRE_REFRESH_S = 0.1
 
 log = logging.getLogger(__name__)
 
 
 class FireBoardView(QWidget):
-    """Recomputes the whole board from its inputs after a bridge batch (a single-shot timer): at once
-    for a new fire alarm, otherwise at most every ``MIN_REFRESH_S``."""
+    """Recomputes the whole board from its inputs after a bridge batch (a single-shot timer), at most
+    every ``MIN_REFRESH_S``; a new fire alarm's line is listed ahead of that."""
 
     # ---- Signals
     sig_shown = Signal()
@@ -183,10 +181,10 @@ class FireBoardView(QWidget):
             self._alarms.pop(alarm.id, None)
         if new_fire:
             self._show_new_fire(alarm)
-        self._schedule(urgent=new_fire)
+        self._schedule()
 
     def _show_new_fire(self, alarm: Alarm) -> None:
-        """A new fire alarm goes on the list now, not at the next refresh (up to FIRE_REFRESH_S away in a
+        """A new fire alarm goes on the list now, not at the next refresh (up to MIN_REFRESH_S away in a
         storm, plus the reduction): the refresh then puts the whole board in step."""
         event = self._events.get(alarm.last_event) or self._events.get(alarm.first_event)
         entry = entry_of(alarm, event, self._point_by_id.get(alarm.point or ""), self._panel_ids)
@@ -207,9 +205,9 @@ class FireBoardView(QWidget):
             self._health[change.device_id] = change.state
             self._schedule()
 
-    def _schedule(self, *, urgent: bool = False) -> None:
-        """One refresh per burst: soon for a new fire alarm, else MIN_REFRESH_S after the last one."""
-        wait = (FIRE_REFRESH_S if urgent else MIN_REFRESH_S) - (time.monotonic() - self._last_refresh)
+    def _schedule(self) -> None:
+        """One refresh per burst, MIN_REFRESH_S after the last one."""
+        wait = MIN_REFRESH_S - (time.monotonic() - self._last_refresh)
         wait_ms = int(wait * 1000) if wait > 0 else 0  # wait is -inf before the first refresh
         if self._timer.isActive() and self._timer.remainingTime() <= wait_ms:
             return  # already due as soon as (or sooner than) this change needs

@@ -11,12 +11,14 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from drivers.base import DeviceEvent
 
@@ -102,6 +104,20 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+_PAYLOAD_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def payload_text(payload: Mapping[str, Any]) -> str:
+    """JSON text of an event's payload: times and other values JSON lacks as ``str()``, as ``json.dumps(...,
+    default=str)`` would write them; orjson because this runs for every stored event, in the writer thread."""
+    try:
+        return orjson.dumps(dict(payload), default=str, option=_PAYLOAD_OPTIONS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits: the slow path takes it
+        return json.dumps(dict(payload), ensure_ascii=False, default=str)
+
+
 def event_row(event: DeviceEvent) -> tuple[Any, ...]:
     return (
         iso(event.received_time),
@@ -112,7 +128,7 @@ def event_row(event: DeviceEvent) -> tuple[Any, ...]:
         str(event.state),
         int(event.priority),
         event.summary,
-        json.dumps(dict(event.payload), ensure_ascii=False, default=str),
+        payload_text(event.payload),
         event.raw,
         event.dedup_key,
     )
