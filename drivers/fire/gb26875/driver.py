@@ -236,6 +236,8 @@ class GB26875Driver:
                 partial_since = now  # a new frame started in this chunk
             if items:
                 await session.handle(items)
+                if not _backed_up(writer):
+                    continue  # the usual case: no timer to arm for a drain that would not wait
                 try:  # back-pressure: read no more until the peer takes our answers
                     async with asyncio.timeout(s.idle_timeout_s):
                         await writer.drain()
@@ -383,3 +385,10 @@ class GB26875Driver:
             "uitds": {str(address_int(a)): s.peer for a, s in self._uitds.items()},
             "links": self._links.describe() if self._links else {},
         }
+
+
+def _backed_up(writer: asyncio.StreamWriter) -> bool:
+    """True when our answers fill the send buffer up to its high-water mark (drain would wait)."""
+    transport = writer.transport
+    _low, high = transport.get_write_buffer_limits()
+    return transport.is_closing() or transport.get_write_buffer_size() >= high
