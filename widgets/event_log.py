@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt, QTimer
@@ -17,7 +17,7 @@ from console.domain.messages import EventStored
 from console.services.facade import ConsoleServices
 
 from .bridge import Bridge
-from .formatting import format_time, site_zone
+from .formatting import format_time, site_zone, today_in
 from .i18n import event_kind_label, priority_label
 from .theme import priority_colour
 
@@ -107,7 +107,7 @@ class EventLogModel(QStandardItemModel):
             self.insertRows(first, len(appended))  # one rowsInserted for the batch
             self._ring.extend(appended)
         changed: list[int] = []
-        now = datetime.now(UTC)  # one "today" for the batch
+        today = today_in(self._zone)  # one "today" for the batch
         blocked = self.blockSignals(True)  # one dataChanged per run of slots instead of one per cell
         try:
             for slot in range(len(self._ring) - len(appended), len(self._ring)):
@@ -115,12 +115,12 @@ class EventLogModel(QStandardItemModel):
                 for c, item in enumerate(items):
                     self.setItem(slot, c, item)
                 self._items_of.append(items)
-                self._fill(slot, self._ring[slot], now)
+                self._fill(slot, self._ring[slot], today)
             for row in overwriting:
                 slot = self._next
                 self._next = (self._next + 1) % self._max
                 self._ring[slot] = row
-                self._fill(slot, row, now)
+                self._fill(slot, row, today)
                 changed.append(slot)
         finally:
             self.blockSignals(blocked)
@@ -131,10 +131,10 @@ class EventLogModel(QStandardItemModel):
         for low, high in _runs(changed):
             self.dataChanged.emit(self.index(low, 0), self.index(high, last))
 
-    def _fill(self, slot: int, row: EventRow, now: datetime) -> None:
+    def _fill(self, slot: int, row: EventRow, today: date) -> None:
         items = self._items_of[slot]
         texts = (
-            format_time(row.time, self._zone, now),
+            format_time(row.time, self._zone, today=today),
             priority_label(row.priority),
             event_kind_label(row.kind),
             row.source,
