@@ -55,17 +55,8 @@ BACKLOG = 2000
 # tens of ms each time, and the GUI thread shares the GIL with the drivers). A NEW fire alarm does not
 # wait for that: its line is listed at once (``_show_new_fire``); counts, grid and order follow here.
 MIN_REFRESH_S = 0.25
-# A refresh that took t (reduction and showing) waits REFRESH_DUTY * t before the next, so a huge board in
-# a storm takes at most about a tenth of the time; never longer than MAX_REFRESH_S.
-REFRESH_DUTY = 10.0
-MAX_REFRESH_S = 1.0
 
 log = logging.getLogger(__name__)
-
-
-def refresh_interval(last_cost_s: float) -> float:
-    """Seconds between two board refreshes after one that cost ``last_cost_s``."""
-    return min(MAX_REFRESH_S, max(MIN_REFRESH_S, REFRESH_DUTY * last_cost_s))
 
 
 class FireBoardView(QWidget):
@@ -115,7 +106,6 @@ class FireBoardView(QWidget):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._refresh_in_background)
         self._last_refresh = float("-inf")
-        self._refresh_cost = 0.0  # seconds the last background refresh took, start to shown
         # The reduction is pure and takes 5-15 ms of Python for a busy board: in a storm it runs on its own
         # thread (which yields the GIL every switch interval), so the alarm list, the bridge and the
         # wall keep being served while it runs. One at a time; changes meanwhile ask for one more.
@@ -216,8 +206,8 @@ class FireBoardView(QWidget):
             self._schedule()
 
     def _schedule(self) -> None:
-        """One refresh per burst, MIN_REFRESH_S after the last one (longer after a costly one)."""
-        wait = refresh_interval(self._refresh_cost) - (time.monotonic() - self._last_refresh)
+        """One refresh per burst, MIN_REFRESH_S after the last one."""
+        wait = MIN_REFRESH_S - (time.monotonic() - self._last_refresh)
         wait_ms = int(wait * 1000) if wait > 0 else 0  # wait is -inf before the first refresh
         if self._timer.isActive() and self._timer.remainingTime() <= wait_ms:
             return  # already due as soon as (or sooner than) this change needs
@@ -263,7 +253,6 @@ class FireBoardView(QWidget):
             self._show(board)
         finally:
             self._grid_changes = None
-        self._refresh_cost = time.monotonic() - self._last_refresh
         if self._stale:
             self._stale = False
             self._schedule()

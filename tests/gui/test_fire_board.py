@@ -25,7 +25,7 @@ from widgets import i18n
 from widgets.app_window import prepare_app
 from widgets.bridge import MAX_RATE_HZ, Bridge
 from widgets.disposition_dialog import DispositionDialog
-from widgets.fire_board import MAX_REFRESH_S, MIN_REFRESH_S, FireBoardView, refresh_interval
+from widgets.fire_board import FireBoardView
 from widgets.fire_checklist import FireProcedureDialog
 from widgets.fire_entries import FIRST_FIRE_ROLE, FIRST_FIRE_TINT
 from widgets.fire_labels import CONDITION_COLOURS
@@ -262,9 +262,3 @@ def audit_actions(console: Console) -> list[tuple[str, str]]:
         return [tuple(r) for r in conn.execute("SELECT actor, action FROM audit ORDER BY id")]
     finally:
         conn.close()
-
-
-def test_a_costly_board_refresh_spaces_out_the_next_but_never_beyond_a_second() -> None:
-    assert refresh_interval(0.005) == MIN_REFRESH_S
-    assert refresh_interval(0.05) == pytest.approx(0.5)
-    assert refresh_interval(0.4) == MAX_REFRESH_S
