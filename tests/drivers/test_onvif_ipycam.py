@@ -38,7 +38,7 @@ def scenario() -> dict[str, Any]:
     missing = _missing_peer()
     assert missing is None, missing
     done = subprocess.run(["unshare", "-rn", sys.executable, "-m", "tests.drivers.onvif_peers", "ipycam"],
-                          cwd=ROOT, capture_output=True, timeout=100, check=False)
+                          cwd=ROOT, capture_output=True, timeout=110, check=False)
     lines = [line for line in done.stdout.decode().splitlines() if line.startswith("SCENARIO ")]
     assert done.returncode == 0 and lines, done.stderr.decode(errors="replace")[-3000:]
     return json.loads(lines[-1].removeprefix("SCENARIO "))  # type: ignore[no-any-return]
