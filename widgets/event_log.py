@@ -24,6 +24,7 @@ from .theme import priority_colour
 MAX_ROWS = 2000
 STORM_ROWS = 200  # rows arriving in one flush (the bridge flushes up to 20 times a second)
 STORM_INTERVAL_S = 1.0
+CHUNK_ROWS = 250  # rows written per turn of the event loop
 COLUMNS = ("time", "priority", "kind", "source", "point", "summary")
 ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the event id on column 0: the sort key
 
@@ -198,6 +199,7 @@ class EventLog(QTableView):
         # Rows waiting to be written. Bounded by the ring: in a storm, rows that newer rows would overwrite
         # before the next paint are never written at all.
         self._pending: deque[EventStored] = deque(maxlen=max_rows)
+        self._writing: deque[EventStored] = deque()  # taken from _pending, written CHUNK_ROWS at a time
         self._last_apply = float("-inf")
         self._timer = QTimer(self)
         self._timer.setObjectName("event-log-storm")
@@ -209,19 +211,31 @@ class EventLog(QTableView):
         """Written at once while the flow is readable; in a storm (STORM_ROWS or more waiting) at most
         every STORM_INTERVAL_S, which caps the log's cost at the ring's size per interval."""
         self._pending.extend(messages)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._writing or self._timer.isActive():
+            return  # the write in progress, or the one due, takes these too
         if len(self._pending) < STORM_ROWS:
             self._apply()
-        elif not self._timer.isActive():
-            wait = STORM_INTERVAL_S - (time.monotonic() - self._last_apply)
-            self._timer.start(int(wait * 1000) if wait > 0 else 0)  # -inf before the first write
+            return
+        wait = STORM_INTERVAL_S - (time.monotonic() - self._last_apply)
+        self._timer.start(int(wait * 1000) if wait > 0 else 0)  # -inf before the first write
 
     def _apply(self) -> None:
-        self._timer.stop()
-        self._last_apply = time.monotonic()
-        messages = list(self._pending)
-        self._pending.clear()
-        if messages:
-            self.model_.add([row_from_message(m) for m in messages])
+        """Write the next CHUNK_ROWS; the rest after the event loop had a turn (the alarm list, the board
+        and the wall are not held up by a storm's 2,000 rows)."""
+        if not self._writing:
+            self._last_apply = time.monotonic()
+            self._writing.extend(self._pending)
+            self._pending.clear()
+        chunk = [self._writing.popleft() for _ in range(min(CHUNK_ROWS, len(self._writing)))]
+        if chunk:
+            self.model_.add([row_from_message(m) for m in chunk])
+        if self._writing:
+            self._timer.start(0)
+        elif self._pending:
+            self._schedule()
 
 
 def preview() -> None:

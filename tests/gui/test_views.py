@@ -16,7 +16,7 @@ from drivers.base import DeviceEvent
 from widgets.alarm_model import AlarmTableModel
 from widgets.camera_wall import alarm_cameras, bring_forward, default_layout
 from widgets.device_tree import group_devices
-from widgets.event_log import COLUMNS, STORM_ROWS, EventLogModel, EventRow
+from widgets.event_log import CHUNK_ROWS, COLUMNS, STORM_ROWS, EventLogModel, EventRow
 from widgets.status_bar import alarm_counts
 
 from .conftest import Console, MakeWindow
@@ -135,6 +135,23 @@ def test_the_event_log_in_a_storm_writes_at_most_once_a_second(
     qtbot.waitUntil(lambda: log.model_.newest_id == start + 2 * STORM_ROWS - 1, timeout=2000)
     log.on_events(storm(start + 2 * STORM_ROWS, 3))  # a trickle again: at once
     assert log.model_.newest_id == start + 2 * STORM_ROWS + 2
+
+
+def test_a_storm_is_written_in_chunks_and_a_trickle_meanwhile_loses_nothing(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    log = make_window().event_log
+    start = log.model_.newest_id + 1
+    before = log.model_.rowCount()
+    storm = [EventStored(i, DeviceEvent(source="uitd", kind="fire.start", state=EventState.ACTIVE,
+                                        priority=Priority.INFO, summary=f"s{i}", point=None))
+             for i in range(start, start + 3 * CHUNK_ROWS + 5)]
+    log.on_events(storm[:-5])
+    qtbot.waitUntil(lambda: log.model_.rowCount() > before, timeout=1000)
+    log.on_events(storm[-5:])  # arrives while the storm's chunks are still being written
+    qtbot.waitUntil(lambda: log.model_.newest_id == storm[-1].event_id, timeout=3000)
+    ids = [r.id for r in log.model_.rows()]
+    assert ids[: len(storm)] == [m.event_id for m in reversed(storm)]
 
 
 def test_the_event_log_keeps_only_the_newest_rows(qtbot: QtBot) -> None:
