@@ -114,7 +114,7 @@ class FireBoardView(QWidget):
         self._grid_changes: GridChanges | None = None  # worked out with the board, for the grid's panel
         self._stale = False
         self._build()
-        bridge.sig_alarm_changed.connect(self._on_alarm_changed)
+        bridge.sig_alarms_changed.connect(self._on_alarms_changed)
         bridge.sig_event_stored.connect(self._on_events)
         bridge.sig_device_health.connect(self._on_health)
         self.refresh()
@@ -171,16 +171,17 @@ class FireBoardView(QWidget):
         layout.addWidget(self.details)
 
     # -- inputs (GUI thread, from the bridge) -------------------------------------------------------
-    def _on_alarm_changed(self, change: AlarmChanged) -> None:
-        alarm = change.alarm
-        if alarm.is_open:
-            new_fire = alarm.id not in self._alarms and alarm.priority is Priority.FIRE
-            self._alarms[alarm.id] = alarm
-        else:
-            new_fire = False
-            self._alarms.pop(alarm.id, None)
-        if new_fire:
-            self._show_new_fire(alarm)
+    def _on_alarms_changed(self, changes: list[AlarmChanged]) -> None:
+        for change in changes:
+            alarm = change.alarm
+            if alarm.is_open:
+                new_fire = alarm.id not in self._alarms and alarm.priority is Priority.FIRE
+                self._alarms[alarm.id] = alarm
+            else:
+                new_fire = False
+                self._alarms.pop(alarm.id, None)
+            if new_fire:
+                self._show_new_fire(alarm)
         self._schedule()
 
     def _show_new_fire(self, alarm: Alarm) -> None:
