@@ -24,7 +24,7 @@ from .theme import priority_colour
 MAX_ROWS = 2000
 STORM_ROWS = 200  # rows arriving in one flush (the bridge flushes up to 20 times a second)
 STORM_INTERVAL_S = 1.0
-CHUNK_ROWS = 250  # rows written per turn of the event loop
+CHUNK_ROWS = 100  # rows written per turn of the event loop (about 5 ms on a busy machine)
 COLUMNS = ("time", "priority", "kind", "source", "point", "summary")
 ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the event id on column 0: the sort key
 

@@ -249,24 +249,34 @@ class FireBoardView(QWidget):
         except Exception:
             log.exception("the fire board could not be recomputed")
             return
-        self._grid_changes = changes
-        try:
-            self._show(board)
-        finally:
-            self._grid_changes = None
+        # Two turns of the event loop, not one: the list (what the officer reads first) now, the grid
+        # after whatever else is waiting; each half is a shorter hold on the GUI thread in a storm.
+        self._show_list(board)
+        QTimer.singleShot(0, self, lambda: self._show_rest(changes))
         if self._stale:
             self._stale = False
             self._schedule()
 
     def _show(self, board: FireBoard) -> None:
+        self._show_list(board)
+        self._show_rest(None)
+
+    def _show_list(self, board: FireBoard) -> None:
         self.board = board
         self.cards.show_panels(self.board.panels)
         self.model.set_entries(self.board.entries)
         self._keep_selection()
-        busiest = next((e.alarm.source for e in self.board.entries if not e.reset), None)
-        self.show_grid_of(self._grid_pinned or busiest or (self._panels[0].id if self._panels else ""))
-        self._sync()
         self.sig_shown.emit()
+
+    def _show_rest(self, changes: GridChanges | None) -> None:
+        """The point grid (of the pinned panel, else the one with the loudest entry) and the buttons."""
+        busiest = next((e.alarm.source for e in self.board.entries if not e.reset), None)
+        self._grid_changes = changes
+        try:
+            self.show_grid_of(self._grid_pinned or busiest or (self._panels[0].id if self._panels else ""))
+        finally:
+            self._grid_changes = None
+        self._sync()
 
     def _keep_selection(self) -> None:
         """The officer's entry stays selected; with none, the top one (the loudest, the first fire)."""
