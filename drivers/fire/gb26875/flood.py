@@ -75,7 +75,7 @@ async def _connection(
     host: str,
     port: int,
     uitd: int,
-    jobs: list[tuple[int, tuple[str, int, int, int]]],
+    jobs: list[tuple[str, int, int, bytes]],
     window: int,
     acks: list[float],
     fire_sent: dict[str, float],
@@ -98,9 +98,8 @@ async def _connection(
 
     acks_here: list[int] = []
     task = asyncio.create_task(read_acks())
-    for serial, (index, (kind, zone, number, status)) in enumerate(jobs, start=1):
+    for serial, (kind, zone, number, data) in enumerate(jobs, start=1):
         await pending.acquire()
-        data = wire(serial, uitd, index, kind, zone, number, status)
         sent[serial & 0xFFFF] = now = time.monotonic()
         if kind == "fire":
             fire_sent[f"1-1-{zone}-{number}"] = now
@@ -113,15 +112,21 @@ async def _connection(
 async def flood(
     host: str, port: int, frames: int, fires: int, connections: int, window: int
 ) -> dict[str, object]:
-    jobs = list(enumerate(plan(frames, fires)))
+    # Every frame is encoded before the clock starts: the load generator shares the machine with the
+    # console, and encoding during the flood would take CPU from what is being measured (a real UITD
+    # encodes on its own board). The header time is then a few seconds old, like a UITD clock behind.
+    planned = plan(frames, fires)
+    per_uitd = [
+        [(kind, zone, number, wire(serial, 1000 + c, index, kind, zone, number, status))
+         for serial, (index, (kind, zone, number, status))
+         in enumerate(list(enumerate(planned))[c::connections], start=1)]
+        for c in range(connections)
+    ]
     acks: list[float] = []
     fire_sent: dict[str, float] = {}
     started = time.monotonic()
     await asyncio.gather(
-        *(
-            _connection(host, port, 1000 + c, jobs[c::connections], window, acks, fire_sent)
-            for c in range(connections)
-        )
+        *(_connection(host, port, 1000 + c, per_uitd[c], window, acks, fire_sent) for c in range(connections))
     )
     elapsed = time.monotonic() - started
     return {
