@@ -45,6 +45,19 @@ def wrap_frame(frame: Frame) -> QImage:
     return QImage(frame.buffer.data, frame.width, frame.height, int(image.strides[0]), _FORMATS[channels])
 
 
+def _around(outer: QRect, inner: QRect) -> list[QRect]:
+    """The parts of ``outer`` that ``inner`` (inside it) leaves uncovered, as up to four rectangles."""
+    left, right = inner.left() - outer.left(), outer.right() - inner.right()
+    top, bottom = inner.top() - outer.top(), outer.bottom() - inner.bottom()
+    parts = [
+        QRect(outer.left(), outer.top(), outer.width(), top),
+        QRect(outer.left(), inner.bottom() + 1, outer.width(), bottom),
+        QRect(outer.left(), inner.top(), left, inner.height()),
+        QRect(inner.right() + 1, inner.top(), right, inner.height()),
+    ]
+    return [part for part in parts if part.width() > 0 and part.height() > 0]
+
+
 class CameraTile(QWidget):
     """Shows one camera (or nothing). The wall's display timer hands it frames; it paints only the newest."""
 
@@ -211,24 +224,44 @@ class CameraTile(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         rect = self.rect()
-        painter.fillRect(rect, QColor(BACKGROUND))
         frame = self._frame
         if frame is not None:
+            picture = self._picture_rect(frame.width, frame.height)
+            for margin in _around(rect, picture):  # the picture covers the rest: no pixel filled twice
+                painter.fillRect(margin, QColor(BACKGROUND))
             image = wrap_frame(frame)  # made here, used here: a frame replaced before paint is never wrapped
-            painter.drawImage(self._picture_rect(frame.width, frame.height), image)
+            painter.drawImage(picture, image)
             if frame.seq != self._painted_seq:
                 self._painted_seq = frame.seq
                 self.painted += 1
-        if frame is not None:
             self._paint_motion(painter)
+        else:
+            painter.fillRect(rect, QColor(BACKGROUND))
         painter.setPen(QPen(QColor("#2a323c"), 1))
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
         if self.camera is not None:
-            painter.drawImage(0, 0, self._overlay(rect, frame is not None))
+            overlay = self._overlay(rect, frame is not None)
+            ratio = overlay.devicePixelRatio()
+            # Blending the overlay costs per pixel, and on a live tile it is transparent except along the
+            # top and bottom edges: only those bands are drawn (the whole image when a state or badge shows).
+            for band in self._overlay_bands(rect):
+                painter.drawImage(QRectF(band), overlay, QRectF(band.x() * ratio, band.y() * ratio,
+                                                                band.width() * ratio, band.height() * ratio))
         if self.alarmed:
             painter.setPen(QPen(QColor(ALARM_FRAME), 4))
             painter.drawRect(rect.adjusted(2, 2, -2, -2))
         painter.end()
+
+    def _overlay_bands(self, rect: QRect) -> list[QRect]:
+        """The parts of the tile the overlay may draw on (see _paint_overlay for what goes where)."""
+        if self.state or self.alarmed:
+            return [rect]
+        line = self.fontMetrics().height()
+        if rect.height() <= 4 * line:  # only the name
+            return [QRect(0, 0, rect.width(), min(rect.height(), _MARGIN + line + 4))]
+        top = _MARGIN + 2 * line + 6  # name and place, with their shadow
+        bottom = _MARGIN + line + 2  # clock and fps
+        return [QRect(0, 0, rect.width(), top), QRect(0, rect.height() - bottom, rect.width(), bottom)]
 
     def _paint_motion(self, painter: QPainter) -> None:
         boxes = self.motion_rects()

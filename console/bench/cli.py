@@ -65,7 +65,8 @@ def _bench_wall(args: argparse.Namespace) -> dict[str, object]:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     options = {"reference_seconds": args.reference_seconds, "window_size": parse_size(args.window_size)}
     if args.serve_test_streams:
-        with RtspTestPeer(args.serve_test_streams, parse_size(args.size), args.fps) as streams:
+        with RtspTestPeer(args.serve_test_streams, parse_size(args.size), args.fps,
+                          live_encode=args.live_encode) as streams:
             from console.bench.wall import cameras_for_urls
 
             return bench_wall(cameras_for_urls(streams.urls), args.layout, args.seconds,

@@ -7,9 +7,17 @@ dropped by the latest-frame slot, and reconnects; the GUI event loop's stall (a 
 lateness); process CPU in cores; RSS. Then, in the same process, the reference: each stream decoded by bare
 PyAV on one thread per stream with the same decoder settings, nothing converted or shown.
 
+Two costs are compared with the reference. ``decode_cost_ratio``: CPU time of the camera worker threads
+themselves (demux, decode, scale and convert for the tile) per decoded frame, against the reference threads'
+CPU per frame. ``cost_ratio_vs_reference``: everything this process spent per decoded frame (workers, GUI
+thread, painting, Qt) against the same reference; the wall's whole overhead.
+
 ``--serve-test-streams N`` starts the project's gst-rtsp-server test peer (rtsp_test_server.py under the
-system Python) with N moving H.264 test patterns, so the benchmark runs without cameras. Its encoders run
-in that separate process: they load the machine but are not in ``cpu_cores``.
+system Python) with N H.264 streams, so the benchmark runs without cameras. By default it serves clips
+encoded once (from the demo scenes, cached) and sent as they are, looped and paced, as cameras that encode
+on board would; ``live_encode`` makes it encode test patterns with x264 instead, which then competes for
+this machine's cores. Either way the peer's CPU is reported apart (``test_server_cpu_cores``), not in
+``cpu_cores``.
 """
 
 from __future__ import annotations
@@ -31,7 +39,11 @@ from console.heap import freeze_startup_heap
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER_SCRIPT = Path(__file__).resolve().parent / "rtsp_test_server.py"
+DEMO_CLIPS = Path(__file__).resolve().parents[2] / "resources" / "demo" / "clips"
+# Bumped whenever the clips' content or encoding changes, so stale cached clips are never served.
+_CLIP_VERSION = 1
 STALL_INTERVAL_MS = 10
+PEER_NICE = 10  # the benchmark's test peer, as low as our own decoders (console/video/niceness.py)
 _WARMUP_LIMIT_S = 20.0  # cameras without a first frame by then are measured from the window's start anyway
 
 
@@ -66,11 +78,82 @@ def spawn_rtsp_server(port: int, mounts: Sequence[str], extra: Sequence[str] = (
     raise RuntimeError(err[-500:] or "no READY line in time")
 
 
-class RtspTestPeer:
-    """The gst-rtsp-server peer in its own process group; ``urls`` once started. A context manager."""
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "campus-console" / "test-clips"
 
-    def __init__(self, count: int, size: tuple[int, int], fps: int) -> None:
+
+def stream_kbps(width: int, height: int, fps: int) -> int:
+    """The test streams' bit rate: about what a camera spends on the size (288 kbit/s at 360p25)."""
+    return max(100, width * height * fps // 20000)
+
+
+def pre_encoded_clip(size: tuple[int, int], fps: int, scene: int, cache_dir: Path | None = None) -> Path:
+    """An Annex B H.264 clip of demo scene ``scene`` at ``size`` and ``fps``, encoded once and cached.
+
+    Main profile without B-frames, a key frame (with SPS/PPS) every second, constant bit rate, an access unit
+    delimiter before every frame (the server splits frames on it): what a camera's encoder sends. A little
+    grain changes every frame, as a sensor's does, so no block is ever skipped for free."""
+    scenes = sorted(DEMO_CLIPS.glob("*-main.mp4"))
+    if not scenes:
+        raise RuntimeError(f"no demo clips in {DEMO_CLIPS} to make test streams from")
+    source = scenes[scene % len(scenes)]
+    width, height = size
+    folder = cache_dir or _cache_dir()
+    path = folder / f"{source.stem}-{width}x{height}@{fps}-v{_CLIP_VERSION}.h264"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")  # concurrent makers never serve a half-written clip
+    try:
+        _encode_clip(source, partial, width, height, fps)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _encode_clip(source: Path, target: Path, width: int, height: int, fps: int) -> None:
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    kbps = stream_kbps(width, height, fps)
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+    encoder.time_base, encoder.framerate = Fraction(1, fps), Fraction(fps, 1)
+    encoder.bit_rate = kbps * 1000
+    encoder.options = {
+        "preset": "veryfast", "profile": "main",
+        "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:aud=1:repeat-headers=1:"
+                       f"vbv-maxrate={kbps}:vbv-bufsize={kbps}",
+    }
+    rng = np.random.default_rng(width * height + fps)
+    grain = [rng.integers(-3, 4, (height, width), dtype=np.int16) for _ in range(7)]
+    with av.open(str(source)) as container, open(target, "wb") as out:
+        for index, frame in enumerate(container.decode(video=0)):
+            planes = frame.to_ndarray(width=width, height=height, format="yuv420p", interpolation="BICUBIC")
+            luma = planes[:height].astype(np.int16) + grain[index % len(grain)]
+            planes[:height] = np.clip(luma, 0, 255).astype(np.uint8)
+            picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            picture.pts = index
+            for packet in encoder.encode(picture):
+                out.write(bytes(packet))
+        for packet in encoder.encode(None):
+            out.write(bytes(packet))
+
+
+class RtspTestPeer:
+    """The gst-rtsp-server peer in its own process group; ``urls`` once started. A context manager.
+
+    Serves cached pre-encoded clips (see ``pre_encoded_clip``) unless ``live_encode``, which encodes test
+    patterns with x264 in the peer as the stream goes."""
+
+    def __init__(self, count: int, size: tuple[int, int], fps: int, *, live_encode: bool = False,
+                 cache_dir: Path | None = None) -> None:
         self.count, self.size, self.fps = count, size, fps
+        self.live_encode, self.cache_dir = live_encode, cache_dir
         self.proc: subprocess.Popen[str] | None = None
         self.urls: list[str] = []
 
@@ -81,11 +164,20 @@ class RtspTestPeer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self, timeout: float = 20.0) -> None:
+    def mounts(self) -> list[str]:
         w, h = self.size
-        mounts = [f"/cam{i}={w}x{h}@{self.fps}" for i in range(1, self.count + 1)]
+        numbers = range(1, self.count + 1)
+        if self.live_encode:
+            return [f"/cam{i}={w}x{h}@{self.fps}" for i in numbers]
+        return [f"/cam{i}=clip:{pre_encoded_clip(self.size, self.fps, i - 1, self.cache_dir)}@{self.fps}"
+                for i in numbers]
+
+    def start(self, timeout: float = 20.0) -> None:
+        mounts = self.mounts()
         try:
-            self.proc, port = spawn_rtsp_server(0, mounts, timeout=timeout)
+            # The peer stands in for cameras, whose work is done on the cameras: at a low priority it
+            # takes the cores only when the wall and the rest of the machine leave them idle.
+            self.proc, port = spawn_rtsp_server(0, mounts, ["--nice", str(PEER_NICE)], timeout=timeout)
         except RuntimeError as exc:
             raise RuntimeError(
                 "the RTSP test server did not start (it needs /usr/bin/python3 with python3-gi, "
@@ -134,6 +226,29 @@ def cpu_seconds() -> float:
     """User + system CPU of every thread of this process."""
     t = os.times()
     return t.user + t.system
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU time every core of the machine has spent busy (Linux /proc/stat); None where unknown. Other
+    people's work on a shared machine shows in it: a run is only comparable with runs under similar load."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def schedstat(native_id: int) -> tuple[float, float] | None:
+    """(seconds on a CPU, seconds runnable but waiting for one) of a thread of this process, from Linux
+    /proc/self/task/<tid>/schedstat; None where unknown. The wait is what other load costs a thread."""
+    try:
+        with open(f"/proc/self/task/{native_id}/schedstat") as f:
+            run_ns, wait_ns, _slices = (int(v) for v in f.read().split())
+    except (OSError, ValueError):
+        return None
+    return run_ns / 1e9, wait_ns / 1e9
 
 
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
@@ -252,9 +367,15 @@ def run_wall(
             run.start = counts(run)
         recording[0] = True
         peer0 = peer_cpu() if peer_cpu else None
-        cpu0, t0 = cpu_seconds(), time.monotonic()
+        workers = [engine.workers[run.camera_id] for run in runs]
+        worker0 = [w.cpu_seconds() for w in workers]
+        gui_thread = threading.get_native_id()
+        gui0 = schedstat(gui_thread)
+        busy0, cpu0, t0 = machine_busy_seconds(), cpu_seconds(), time.monotonic()
         run_loop(seconds)
-        cpu1, t1 = cpu_seconds(), time.monotonic()
+        busy1, cpu1, t1 = machine_busy_seconds(), cpu_seconds(), time.monotonic()
+        gui1 = schedstat(gui_thread)
+        worker1 = [w.cpu_seconds() for w in workers]
         peer1 = peer_cpu() if peer_cpu else None
         recording[0] = False
         for run in runs:
@@ -285,6 +406,11 @@ def run_wall(
         for run in runs
     ]
     decoded = sum(run.end.decoded - run.start.decoded for run in runs)
+    worker_cpu = _cpu_spent(worker0, worker1)
+    peer_cores = (peer1 - peer0) / window if peer0 is not None and peer1 is not None else None
+    other_cores = None  # what the rest of the machine ran meanwhile (other users, tests, benchmarks)
+    if busy0 is not None and busy1 is not None:
+        other_cores = round(max(0.0, (busy1 - busy0 - (cpu1 - cpu0)) / window - (peer_cores or 0.0)), 3)
     return {
         "cameras": cameras_out,
         "gui_stall_ms": percentiles(lateness),
@@ -296,15 +422,32 @@ def run_wall(
         "seconds": round(window, 2),
         "warmup_s": round(warmup_s, 2),
         "cpu_ms_per_frame": round(1000 * (cpu1 - cpu0) / max(1, decoded), 3),
+        # The camera worker threads alone: demux, decode, scale and convert for the tile, per frame.
+        "worker_cpu_cores": round(worker_cpu / window, 3) if worker_cpu is not None else None,
+        "worker_cpu_ms_per_frame": round(1000 * worker_cpu / max(1, decoded), 3) if worker_cpu is not None
+        else None,
         "window": f"{window_size[0]}x{window_size[1]}",
         "layout": layout,
         "frame_size": frame_sizes,
         "streams": streams,
-        # The test peer's encoders share this machine: what they took is not in cpu_cores, but it is gone.
-        "test_server_cpu_cores": round((peer1 - peer0) / window, 3) if peer0 is not None and peer1 is not None
+        # The GUI thread's own CPU (timers, painting, Qt) and the time it was runnable but had no core:
+        # a stall longer than that wait was spent on the GUI thread's own work or waiting for the GIL.
+        "gui_thread_cpu_cores": round((gui1[0] - gui0[0]) / window, 3) if gui0 and gui1 else None,
+        "gui_thread_cpu_wait_ms_per_s": round(1000 * (gui1[1] - gui0[1]) / window, 2) if gui0 and gui1
         else None,
+        # The test peer shares this machine: what it took is not in cpu_cores, but it is gone.
+        "test_server_cpu_cores": round(peer_cores, 3) if peer_cores is not None else None,
+        "other_load_cores": other_cores,
         "machine_cores": os.cpu_count(),
     }
+
+
+def _cpu_spent(before: Sequence[float | None], after: Sequence[float | None]) -> float | None:
+    """CPU seconds a set of threads used between two readings; None if any reading is missing (a thread
+    that ended, e.g. by reconnecting, no longer has a clock to read)."""
+    if any(b is None for b in before) or any(a is None for a in after):
+        return None
+    return sum(a - b for a, b in zip(after, before, strict=True))  # type: ignore[operator]
 
 
 def _frame_sizes(engine: Any, runs: Sequence[_CameraRun]) -> list[str]:
@@ -325,8 +468,11 @@ def _display(url: str) -> str:
 def run_reference(sources: Sequence[Any], seconds: float) -> dict[str, Any]:
     """Bare PyAV: one thread per stream demuxing and decoding (one codec thread, as the workers do), every
     frame discarded. Counted, like the wall, once every stream has decoded its first frame. Local files are
-    decoded as fast as they go (not paced, not looped): their reference fps is the decoder's speed."""
+    decoded as fast as they go (not paced, not looped): their reference fps is the decoder's speed. Its
+    threads' own CPU time per frame is what the wall's worker threads are held against."""
     import av
+
+    from console.video.timing import thread_cpu_seconds
 
     stop = threading.Event()
     frames = [0] * len(sources)
@@ -353,9 +499,11 @@ def run_reference(sources: Sequence[Any], seconds: float) -> dict[str, Any]:
     while time.monotonic() < deadline and not all(frames) and not errors:
         time.sleep(0.05)
     start = list(frames)
+    threads0 = [thread_cpu_seconds(t) for t in threads]
     cpu0, t0 = cpu_seconds(), time.monotonic()
     time.sleep(seconds)
     cpu1, t1 = cpu_seconds(), time.monotonic()
+    threads1 = [thread_cpu_seconds(t) for t in threads]
     end = list(frames)
     stop.set()
     for thread in threads:
@@ -363,11 +511,14 @@ def run_reference(sources: Sequence[Any], seconds: float) -> dict[str, Any]:
     window = t1 - t0
     per_stream = [(e - s) / window for s, e in zip(start, end, strict=True)]
     decoded = sum(end) - sum(start)
+    thread_cpu = _cpu_spent(threads0, threads1)
     return {
         "decode_fps": round(statistics.fmean(per_stream), 2) if per_stream else 0.0,
         "decode_fps_per_stream": [round(f, 2) for f in per_stream],
         "cpu_cores": round((cpu1 - cpu0) / window, 3),
         "cpu_ms_per_frame": round(1000 * (cpu1 - cpu0) / max(1, decoded), 3),
+        "thread_cpu_ms_per_frame": round(1000 * thread_cpu / max(1, decoded), 3) if thread_cpu is not None
+        else None,
         "errors": errors,
     }
 
@@ -400,8 +551,12 @@ def bench_wall(
     reference = run_reference(sources, ref_seconds)
     result["reference_decode_fps"] = reference["decode_fps"]
     result["reference"] = reference
-    # Everything the wall process spent per decoded frame (decode, scale + RGB, paint, GUI) against bare
-    # decoding's cost per frame: the wall's overhead over the decoder.
+    # The issue's "decode cost": the camera worker threads' CPU per decoded frame (demux, decode, scale and
+    # convert for the tile) against the reference threads' CPU per frame (demux and decode only).
+    worker_ms, ref_ms = result["worker_cpu_ms_per_frame"], reference["thread_cpu_ms_per_frame"]
+    result["decode_cost_ratio"] = round(worker_ms / ref_ms, 3) if worker_ms and ref_ms else None
+    # Everything the wall process spent per decoded frame (workers, GUI thread, painting, Qt) against the
+    # reference process's CPU per frame: the whole wall's overhead over bare decoding.
     result["cost_ratio_vs_reference"] = (
         round(result["cpu_ms_per_frame"] / reference["cpu_ms_per_frame"], 3)
         if reference["cpu_ms_per_frame"] else None

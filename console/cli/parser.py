@@ -167,7 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--serve-test-streams",
         type=int,
         metavar="N",
-        help="start the gst-rtsp-server test peer with N H.264 test patterns and show those",
+        help="start the gst-rtsp-server test peer with N H.264 streams (pre-encoded clips) and show those",
+    )
+    bw.add_argument(
+        "--live-encode",
+        action="store_true",
+        help="with --serve-test-streams: encode test patterns live with x264 in the server (loads this "
+        "machine) instead of serving pre-encoded clips",
     )
     bw.add_argument("--size", default="640x360", help="test stream size (with --serve-test-streams)")
     bw.add_argument("--fps", type=int, default=25, help="test stream frame rate (with --serve-test-streams)")

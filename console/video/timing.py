@@ -1,4 +1,4 @@
-"""Small helpers of the stream worker: frame-size fitting and real-time pacing of local files."""
+"""Small helpers of the stream worker: frame-size fitting, real-time pacing of local files, thread CPU."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ class Pacer:
             return
         if delay > 0:
             self._wake.wait(delay)  # returns early on stop or a stream switch
+
+
+def thread_cpu_seconds(thread: threading.Thread) -> float | None:
+    """CPU time ``thread`` has used so far (POSIX per-thread clocks); None if it is not running or the
+    platform cannot tell. Costs no work in the thread measured."""
+    ident = thread.ident
+    if ident is None or not thread.is_alive() or not hasattr(time, "pthread_getcpuclockid"):
+        return None
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(ident))
+    except OSError:  # it ended between the check and the read
+        return None

@@ -7,15 +7,23 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import json
+import time
 from pathlib import Path
 
+import av
 import pytest
 
-from console.bench.wall import RtspTestPeer, bench_wall, cameras_from_urls_file, percentiles
+from console.bench.wall import (
+    RtspTestPeer,
+    bench_wall,
+    cameras_from_urls_file,
+    percentiles,
+    pre_encoded_clip,
+)
 from console.cli.common import UsageError
 from console.cli.parser import parse
 
-from .conftest import _rtsp_unavailable
+from .conftest import MakeWorker, _rtsp_unavailable, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -62,3 +70,43 @@ def test_a_short_run_reports_every_key(qapp: object) -> None:
     assert set(result["gui_stall_ms"]) == {"p50", "p99", "max"}
     assert result["cpu_cores"] > 0 and result["rss_mb"] > 0 and result["reference_decode_fps"] > 0
     assert result["reference"]["errors"] == []
+    # The workers' own CPU per frame against the reference threads': both measured, both named.
+    assert result["worker_cpu_ms_per_frame"] > 0 and result["reference"]["thread_cpu_ms_per_frame"] > 0
+    assert result["decode_cost_ratio"] == pytest.approx(
+        result["worker_cpu_ms_per_frame"] / result["reference"]["thread_cpu_ms_per_frame"], rel=0.01)
+    assert result["cost_ratio_vs_reference"] > 0
+    assert result["other_load_cores"] is None or result["other_load_cores"] >= 0
+
+
+def test_pre_encoded_clips_are_camera_like_h264_made_once(tmp_path: Path) -> None:
+    clip = pre_encoded_clip((320, 180), 25, 2, tmp_path)
+    data = clip.read_bytes()
+    assert data.startswith(b"\x00\x00\x00\x01\x09")  # the server splits frames on these delimiters
+    with av.open(str(clip), format="h264") as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.size]
+        assert (stream.codec_context.width, stream.codec_context.height) == (320, 180)
+        assert stream.codec_context.profile == "Main"
+    keys = [i for i, p in enumerate(packets) if p.is_keyframe]
+    assert data.count(b"\x00\x00\x00\x01\x09") == len(packets) >= 250
+    assert keys[:3] == [0, 25, 50]  # a key frame every second
+    made = clip.stat().st_mtime_ns
+    assert pre_encoded_clip((320, 180), 25, 2, tmp_path) == clip and clip.stat().st_mtime_ns == made  # cached
+
+
+def test_the_peer_serves_clips_at_their_frame_rate_and_can_still_encode_live(
+    make_worker: MakeWorker, tmp_path: Path
+) -> None:
+    reason = _rtsp_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with RtspTestPeer(1, (320, 180), 25, cache_dir=tmp_path) as clips, \
+            RtspTestPeer(1, (320, 180), 25, live_encode=True) as live:
+        paced = make_worker(clips.urls[0])
+        encoded = make_worker(live.urls[0])
+        wait_for(lambda: paced.slot.stats().decoded and encoded.slot.stats().decoded, 10, "both streams")
+        time.sleep(1.5)  # past the frames FFmpeg buffered while probing the stream
+        first = paced.slot.stats().decoded
+        time.sleep(2.0)
+        assert 44 <= paced.slot.stats().decoded - first <= 56  # 25 fps: paced, neither a burst nor a crawl
+        assert encoded.slot.stats().decoded > 0

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from console.video.status import Backoff, Reason, StreamPacket, StreamState
+from console.video.timing import fit_size
 from console.video.worker import WorkerConfig
 
 from .conftest import CLIPS, MakeWorker, is_live, wait_for
@@ -167,3 +168,41 @@ def test_all_clips_stay_under_the_size_budget() -> None:
     clips = sorted(CLIPS.glob("*.mp4"))
     assert len(clips) == 18  # nine cameras, main and sub
     assert sum(p.stat().st_size for p in clips) < 15 * 1024 * 1024
+
+
+def write_solid_clip(path: Path, rgb: tuple[int, int, int], frames: int = 50) -> Path:
+    """A 320x180 H.264 clip of one flat colour (full frame, so scaling cannot blur an edge into it)."""
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=25, options={"preset": "ultrafast", "crf": "10"})
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        for n in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), rgb, np.uint8), format="rgb24")
+            frame.pts = n
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("size", [(320, 180), (200, 120)])
+def test_tile_frames_keep_the_colours_at_any_size(make_worker: MakeWorker, tmp_path: Path,
+                                                  size: tuple[int, int]) -> None:
+    """The worker scales in YUV and converts to BGRA with its own scaler contexts: colours must come out
+    as they went in, scaled or not."""
+    rgb = (200, 60, 30)
+    worker = make_worker(f"file:{write_solid_clip(tmp_path / 'red.mp4', rgb)}", size=size)
+    wait_for(lambda: worker.slot.stats().decoded >= 3, 5, "frames")
+    frame = worker.slot.peek()
+    width, height = fit_size(320, 180, *size)
+    assert frame is not None and frame.image.shape == (height, width, 4)
+    b, g, r, a = (int(v) for v in np.median(frame.image.reshape(-1, 4), axis=0))
+    assert abs(b - rgb[2]) <= 6 and abs(g - rgb[1]) <= 6 and abs(r - rgb[0]) <= 6 and a == 255
+
+
+def test_the_worker_thread_reports_its_own_cpu_time(make_worker: MakeWorker) -> None:
+    worker = make_worker(f"file:{CLIPS / 'stadium-main.mp4'}", size=(320, 180))
+    wait_for(lambda: worker.slot.stats().decoded >= 5, 5, "frames")
+    first = worker.cpu_seconds()
+    assert first is not None and first > 0
+    wait_for(lambda: (worker.cpu_seconds() or 0) > first, 3, "more CPU time while decoding")
+    worker.stop()
+    assert worker.cpu_seconds() is None  # no thread, no clock: never a stale figure
