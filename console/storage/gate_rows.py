@@ -26,6 +26,7 @@ from console.domain.gates import (
 )
 from drivers.base import DeviceEvent, GatePayload
 
+from .multirow import insert_values
 from .store import iso
 
 COLUMNS = (
@@ -112,8 +113,8 @@ def insert_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None
     """Insert gate rows (ids not yet indexed) with their text index entries and time blocks."""
     if not rows:
         return
-    conn.executemany(_INSERT, rows)
-    conn.executemany(_INSERT_TEXT, [_text_values(r) for r in rows])
+    insert_values(conn, _INSERT, rows)
+    insert_values(conn, _INSERT_TEXT, [_text_values(r) for r in rows])
     blocks: dict[int, tuple[str, str]] = {}
     for r in rows:
         block, time = int(r[0]) >> BLOCK_SHIFT, r[1]

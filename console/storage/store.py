@@ -23,6 +23,7 @@ import orjson
 from drivers.base import DeviceEvent
 
 from . import migrations
+from .multirow import insert_values
 
 log = logging.getLogger(__name__)
 
@@ -138,21 +139,6 @@ _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (time, device_time, source, point, kind, state, priority, summary, "
     "payload, raw, dedup_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 )
-# Rows per multi-row INSERT: 11 parameters each stays far below SQLite's variable limit (32766 since 3.32).
-_ROWS_PER_INSERT = 500
-_insert_many_sql: dict[int, str] = {}
-
-
-def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert with one statement per ``_ROWS_PER_INSERT`` rows rather than ``executemany``: the sqlite3
-    module releases and re-takes the GIL around every row it steps, and with the GUI and the driver loop
-    running Python each re-take can wait a whole switch interval. One statement steps once."""
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        sql = _insert_many_sql.get(len(chunk))
-        if sql is None:
-            sql = _insert_many_sql[len(chunk)] = _INSERT_EVENT + ",(?,?,?,?,?,?,?,?,?,?,?)" * (len(chunk) - 1)
-        conn.execute(sql, [value for row in chunk for value in row])
 
 
 class Store:
@@ -402,7 +388,7 @@ def _insert_events(
             events.append(job.event)
     conn.execute("SAVEPOINT events")
     before = conn.total_changes
-    _insert_rows(conn, [event_row(e) for e in events])
+    insert_values(conn, _INSERT_EVENT, [event_row(e) for e in events])
     if conn.total_changes - before == len(events):
         conn.execute("RELEASE events")
         # Rowids of a table without AUTOINCREMENT grow by one per insert inside our transaction.

@@ -47,7 +47,8 @@ def test_a_deny_listed_plate_passing_raises_a_security_alarm_with_linked_cameras
         ("gate.alarm.denylist", "京A·12345", "deny", "denylist")
     ]
     ((payload,),) = world.sql("SELECT payload FROM events WHERE kind = 'gate.alarm.denylist'")
-    assert json.loads(payload)["event_id"] == trigger and json.loads(payload)["entry_id"] == entry.id
+    extra = json.loads(payload)["extra"]  # GatePayload.to_payload keeps the rule's references there
+    assert extra["event_id"] == trigger and extra["entry_id"] == entry.id
 
 
 def test_a_deny_listed_card_refused_raises_too_but_expired_allow_or_removed_entries_do_not(

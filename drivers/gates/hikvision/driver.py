@@ -9,7 +9,7 @@ import logging
 import random
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +45,8 @@ _RAW_SHOWN = 200
 _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{1,2}):?(\d{2})?$")
 _SETTLE_S = 0.15  # quiet time after which a part complete by Content-Length is delivered
 _PARSE_ERRORS_DEGRADED = 5  # this many bad parts in a row on one stream → DEGRADED
+# Queues events when called (in call order); the awaitable resolves with their ids once they are durable.
+StoreMany = Callable[[list[DeviceEvent]], Awaitable[list[int]]]
 
 
 def parse_timezone(text: str) -> tzinfo:
@@ -133,6 +135,7 @@ class HikvisionDriver:
         self._health: tuple[HealthState, str] = (HealthState.UNKNOWN, "")
         self._rng = random.Random()
         self._ingest_lock = asyncio.Lock()
+        self._pushed: asyncio.Future[list[int]] | None = None  # the last push events handed to the batcher
 
     # -- driver protocol ----------------------------------------------------------------------------
     async def command(self, name: str, args: Mapping[str, Any]) -> Any:
@@ -368,8 +371,10 @@ class HikvisionDriver:
                 log.warning("Hikvision picture (%s, %d bytes) not stored: %s", category, len(data), exc)
         return tuple(saved)
 
-    async def _ingest_batch(self, batch: list[tuple[Decoded, tuple[str, ...]]], counter: str) -> None:
-        """Store the events of several decoded parts, in order, with one commit wait."""
+    async def _ingest_batch(self, batch: list[tuple[Decoded, tuple[str, ...]]], counter: str,
+                            store: StoreMany | None = None) -> None:
+        """Store the events of several decoded parts, in order, with one commit wait (through ``store``
+        when given: the push listener's batcher)."""
         assert self._ctx is not None
         source = self._ctx.device.id
         drafts: list[tuple[Draft, DeviceEvent]] = []
@@ -377,7 +382,7 @@ class HikvisionDriver:
             if decoded.device_offset is not None:
                 self.device_offset = decoded.device_offset
             drafts += [(draft, draft.event(source, decoded.raw, pictures)) for draft in decoded.drafts]
-        await self._store(drafts, counter)
+        await self._store(drafts, counter, store)
 
     async def _ingest_page(self, drafts: list[tuple[Draft, Mapping[str, Any]]]) -> None:
         """One search page in one store round trip (a long outage can mean thousands of rows)."""
@@ -386,18 +391,31 @@ class HikvisionDriver:
         await self._store([(d, d.event(source, json.dumps(dict(row), ensure_ascii=False).encode()))
                            for d, row in drafts], "backfill_events")
 
-    async def _store(self, drafts: list[tuple[Draft, DeviceEvent]], counter: str) -> None:
+    async def _store(self, drafts: list[tuple[Draft, DeviceEvent]], counter: str,
+                     store: StoreMany | None = None) -> None:
         assert self._ctx is not None
         if not drafts:
             return
         events = [event for _, event in drafts]
         async with self._ingest_lock:  # stream, back-fill and push events reach the store in order
-            many = getattr(self._ctx, "ingest_many", None)
-            if many is not None:
-                await many(events)
+            if store is not None:
+                # The batcher queues them as it is called, and the one writer commits in queue order:
+                # the order is kept without holding the lock until they are durable, so the pushes of
+                # one busy device over several connections share commits instead of taking turns.
+                durable = self._pushed = asyncio.ensure_future(store(events))
             else:
-                for event in events:
-                    await self._ctx.ingest(event)
+                if self._pushed is not None and not self._pushed.done():
+                    # Pushes queued in the batcher reach the store at its next pass: before these.
+                    await asyncio.wait([self._pushed])
+                many = getattr(self._ctx, "ingest_many", None)
+                if many is not None:
+                    await many(events)
+                else:
+                    for event in events:
+                        await self._ctx.ingest(event)
+                durable = None
+        if durable is not None:
+            await durable
         self.stats[counter] += len(events)
         for draft, _ in drafts:
             self._seen(draft.device_time)

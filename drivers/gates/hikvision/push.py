@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from drivers.base import DriverContext, HealthState
+from drivers.base import DeviceEvent, DriverContext, HealthState
 from drivers.gates.hikvision.events import DecodeError, Ignored, decode_body, picture_category
 from drivers.gates.push.listener import PushAuth, PushReply, PushRequest, acquire_listener
 
 if TYPE_CHECKING:
-    from drivers.gates.hikvision.driver import HikvisionDriver
+    from drivers.gates.hikvision.driver import HikvisionDriver, StoreMany
 
 log = logging.getLogger(__name__)
 _EVENT_NAMES = ("event_log", "anpr.xml", "accesscontrollerevent", "eventnotificationalert", "event")
@@ -27,8 +28,10 @@ def _is_event_part(name: str | None, filename: str | None, content_type: str) ->
     return label in _EVENT_NAMES or "json" in content_type or "xml" in content_type
 
 
-async def handle_push(driver: HikvisionDriver, request: PushRequest) -> PushReply:
-    """Decode one push, store its pictures and events durably, and only then answer 200."""
+async def handle_push(driver: HikvisionDriver, request: PushRequest,
+                      store: StoreMany | None = None) -> PushReply:
+    """Decode one push, store its pictures and events durably (through ``store`` when given: the
+    listener's batcher), and only then answer 200."""
     assert driver._decode is not None
     driver.stats["push_requests"] += 1
     if request.method != "POST":
@@ -58,7 +61,7 @@ async def handle_push(driver: HikvisionDriver, request: PushRequest) -> PushRepl
     kind = decoded.picture_kind
     files = [(picture_category(p.filename or p.name, kind, i), p.data) for i, p in enumerate(pictures)]
     saved = await driver._save_pictures(tuple(files))
-    await driver._ingest_batch([(decoded, saved)], "push_events")  # durable before the 200 below
+    await driver._ingest_batch([(decoded, saved)], "push_events", store)  # durable before the 200 below
     return PushReply(200, b"OK")
 
 
@@ -69,8 +72,11 @@ async def serve_push(driver: HikvisionDriver, ctx: DriverContext, password: str 
     listener = await acquire_listener(settings.listen_host, settings.listen_port)
     try:
 
+        def store(events: list[DeviceEvent]) -> Awaitable[list[int]]:
+            return listener.batcher.ingest(ctx, events)
+
         async def handler(request: PushRequest) -> PushReply:
-            return await handle_push(driver, request)
+            return await handle_push(driver, request, store)
 
         registration = listener.register(route_for(ctx.device.id), handler, auth)
         driver.push_port = listener.port

@@ -1,4 +1,4 @@
-"""One shared aiohttp web server per (host, port) that push-mode gate drivers register their routes on."""
+"""One shared HTTP server per (host, port) that push-mode gate drivers register their routes on."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import parse_qsl, unquote
 
-from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
 
 from drivers.gates.push.auth import DigestAuthority, check_basic, check_hmac
+from drivers.gates.push.batch import IngestBatcher
+from drivers.gates.push.http import Admission, Head, HttpConnection, HttpReply
 from drivers.gates.push.multipart import MultipartError, PushPart, parse_multipart
 
 __all__ = [
@@ -30,6 +33,8 @@ REALM = "campus-console"
 RAW_LOG_BYTES = 200
 _SEEN_404_LIMIT = 1024  # remember this many unknown paths for "log once"; a scanner must not grow it forever
 _ROUTE_CACHE_LIMIT = 4096  # paths whose candidate routes are remembered (devices post to a handful each)
+KEEPALIVE_S = 75.0  # an idle keep-alive connection is closed after this long (aiohttp's default)
+SHUTDOWN_S = 5.0  # how long the last release waits for requests under way
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +115,12 @@ class PushListener:
         self._seen_404: set[str] = set()
         # path → the registrations whose prefix it starts with, best first; cleared on (un)registration.
         self._candidates: dict[str, tuple[Registration, ...]] = {}
-        self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._connections: set[HttpConnection] = set()
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._keys: list[tuple[asyncio.AbstractEventLoop, str, int]] = []
+        self.batcher = IngestBatcher()  # the routes' drivers store their events through it
 
     # -- routes ---------------------------------------------------------------------------------------
 
@@ -159,21 +167,30 @@ class PushListener:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        # The low-level server, not an Application: routing is ours, so the router, middlewares and
-        # per-request match info would only cost time on every push.
-        server = web.Server(self._dispatch, access_log=None)
-        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=5.0)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        if runner.addresses:  # the real port when 0 was asked for
-            self.port = int(runner.addresses[0][1])
+        # Our own lean HTTP protocol, not aiohttp's server: routing is ours anyway, and per request the
+        # server's objects cost more loop time than decoding the event (see drivers.gates.push.http).
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(self._connection, self.host, self.port, reuse_address=True)
+        self._server = server
+        if server.sockets:  # the real port when 0 was asked for
+            self.port = int(server.sockets[0].getsockname()[1])
+        self._sweeper = loop.create_task(self._sweep_idle(), name=f"push-sweep:{self.port}")
         log.info("push listener on %s:%d", self.host, self.port)
+
+    def _connection(self) -> HttpConnection:
+        conn = HttpConnection(self, self._connections.discard)
+        self._connections.add(conn)
+        return conn
+
+    async def _sweep_idle(self) -> None:
+        """Close keep-alive connections silent for ``KEEPALIVE_S``: a device that vanished without a FIN
+        must not hold a socket forever."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(KEEPALIVE_S / 4)
+            stale = loop.time() - KEEPALIVE_S
+            for conn in [c for c in self._connections if c.last_active < stale]:
+                conn.close()
 
     async def release(self) -> None:
         """Drop one reference; the last one stops the server after in-flight requests finish."""
@@ -185,81 +202,94 @@ class PushListener:
         for key in self._keys:
             if _LISTENERS.get(key) is self:
                 del _LISTENERS[key]
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-            log.info("push listener on %s:%d stopped", self.host, self.port)
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for conn in list(self._connections):
+            conn.close()  # idle ones now, busy ones once their reply is out
+        busy = [c.task for c in self._connections if c.task is not None and not c.task.done()]
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=SHUTDOWN_S)
+            for task in late:
+                task.cancel()
+        await server.wait_closed()
+        log.info("push listener on %s:%d stopped", self.host, self.port)
 
     # -- requests -------------------------------------------------------------------------------------
 
-    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
-        peer = request.remote or "?"
+    def admit(self, head: Head, length: int | None) -> HttpReply | _Admitted:
+        """Route, authenticate and size-check a request before its body is read."""
         if self._inflight >= self.max_inflight:
             # Over capacity: the device keeps the record and retries, which is better than queueing it
             # in memory where a crash would lose it.
-            return web.Response(status=503, text="busy\n", headers={"Retry-After": "1"})
-        self._inflight += 1
-        try:
-            return await self._serve(request, peer)
-        finally:
-            self._inflight -= 1
-
-    async def _serve(self, request: web.BaseRequest, peer: str) -> web.StreamResponse:
-        path, query = request.path, request.query
+            return _BUSY
+        raw_path, _, query_text = head.target.partition("?")
+        path = unquote(raw_path) if "%" in raw_path else raw_path
+        query = MultiDictProxy(MultiDict(parse_qsl(query_text, keep_blank_values=True))) if query_text \
+            else _NO_QUERY
         reg = self._route(path, query)
         if reg is None:
             if path not in self._seen_404 and len(self._seen_404) < _SEEN_404_LIMIT:
                 self._seen_404.add(path)
-                log.warning("push: no route for %s %s from %s", request.method, request.path_qs, peer)
-            return web.Response(status=404, text="no such route\n")
+                log.warning("push: no route for %s %s from %s", head.method, head.target, head.peer)
+            return _NOT_FOUND
 
         auth = reg.auth
         if auth.scheme == "basic":
-            verdict = check_basic(request.headers.get("Authorization"), auth.username, auth.secret, REALM)
+            verdict = check_basic(head.headers.get("Authorization"), auth.username, auth.secret, REALM)
         elif auth.scheme == "digest" and reg.digest is not None:
-            verdict = reg.digest.check(
-                request.headers.get("Authorization"), request.method, request.raw_path, auth.username,
-                auth.secret,
-            )
+            # The Digest uri is the request target as the client wrote it, query included.
+            verdict = reg.digest.check(head.headers.get("Authorization"), head.method, head.target,
+                                       auth.username, auth.secret)
         else:
             verdict = None
         if verdict is not None and not verdict.ok:
-            return self._unauthorised(request, peer, verdict.reason, verdict.challenge)
+            return self._unauthorised(head, verdict.reason, verdict.challenge)
+        if length is not None and length > reg.max_body:
+            return self.too_large(head, length, reg.max_body)
+        return _Admitted(reg, path, query, reg.max_body)
 
-        declared = request.content_length
-        if declared is not None and declared > reg.max_body:
-            return self._too_large(request, peer, declared, reg.max_body)
-        if declared is not None and not request.headers.get("Transfer-Encoding"):
-            # The common case: one read of a length the cap already allowed (usually all buffered).
-            data = await request.content.read() if declared else b""
-        else:
-            body = bytearray()
-            async for chunk in request.content.iter_any():
-                body += chunk
-                if len(body) > reg.max_body:
-                    return self._too_large(request, peer, len(body), reg.max_body)
-            data = bytes(body)
+    def too_large(self, head: Head, size: int, cap: int) -> HttpReply:
+        log.warning("push: %s %s from %s: body of %d bytes is over the %d-byte cap", head.method,
+                    head.target, head.peer, size, cap)
+        return _TOO_LARGE
 
+    async def serve(self, head: Head, admission: Admission, body: bytes) -> HttpReply:
+        assert isinstance(admission, _Admitted)
+        self._inflight += 1
+        try:
+            return await self._serve(head, admission, body)
+        finally:
+            self._inflight -= 1
+
+    async def _serve(self, head: Head, admitted: _Admitted, data: bytes) -> HttpReply:
+        reg = admitted.reg
+        auth = reg.auth
         if auth.scheme == "hmac":
-            verdict = check_hmac(request.headers.get("X-Signature"), auth.secret, data)
+            verdict = check_hmac(head.headers.get("X-Signature"), auth.secret, data)
             if not verdict.ok:
-                return self._unauthorised(request, peer, verdict.reason, None)
+                return self._unauthorised(head, verdict.reason, None)
 
-        content_type = request.content_type.lower()
+        full_type = head.headers.get("Content-Type", "")
+        content_type = full_type.split(";", 1)[0].strip().lower() or _DEFAULT_TYPE
         parts: tuple[PushPart, ...] = ()
         if content_type.startswith("multipart/") and data:
             try:
-                parts = parse_multipart(request.headers.get("Content-Type", ""), data, max_part=reg.max_body)
+                parts = parse_multipart(full_type, data, max_part=reg.max_body)
             except MultipartError as exc:
                 # The handler still gets the raw body; some devices send near-multipart it can salvage.
-                log.warning("push: %s %s from %s: %s; raw %s", request.method, path, peer, exc, clip(data))
+                log.warning("push: %s %s from %s: %s; raw %s", head.method, admitted.path, head.peer, exc,
+                            clip(data))
 
         push = PushRequest(
-            method=request.method,
-            path=path,
-            query=query,
-            headers=request.headers,
-            peer=peer,
+            method=head.method,
+            path=admitted.path,
+            query=admitted.query,
+            headers=head.headers,
+            peer=head.peer,
             content_type=content_type,
             body=data,
             parts=parts,
@@ -269,27 +299,36 @@ class PushListener:
             if not isinstance(reply, PushReply):
                 raise TypeError(f"push handler returned {type(reply).__name__}, not PushReply")
         except Exception:
-            log.exception("push handler for %s %s from %s failed; raw body %s", request.method,
-                          request.path_qs, peer, clip(data))
-            return web.Response(status=500, text="internal error\n")
-        response = web.Response(status=reply.status, body=reply.body)
-        response.headers["Content-Type"] = reply.content_type
-        return response
+            log.exception("push handler for %s %s from %s failed; raw body %s", head.method, head.target,
+                          head.peer, clip(data))
+            return _FAILED
+        return HttpReply(reply.status, reply.body, reply.content_type)
 
-    def _unauthorised(
-        self, request: web.BaseRequest, peer: str, reason: str, challenge: str | None
-    ) -> web.Response:
+    def _unauthorised(self, head: Head, reason: str, challenge: str | None) -> HttpReply:
         # A device without credentials first asks anonymously; that is the normal first step, not news.
-        anonymous = "Authorization" not in request.headers and reason.startswith("no ")
+        anonymous = "Authorization" not in head.headers and reason.startswith("no ")
         level = logging.DEBUG if anonymous else logging.WARNING
-        log.log(level, "push: %s %s from %s refused: %s", request.method, request.path_qs, peer, reason)
-        headers = {"WWW-Authenticate": challenge} if challenge else {}
-        return web.Response(status=401, text="unauthorised\n", headers=headers)
+        log.log(level, "push: %s %s from %s refused: %s", head.method, head.target, head.peer, reason)
+        headers = (("WWW-Authenticate", challenge),) if challenge else ()
+        return HttpReply(401, b"unauthorised\n", headers=headers)
 
-    def _too_large(self, request: web.BaseRequest, peer: str, size: int, cap: int) -> web.Response:
-        log.warning("push: %s %s from %s: body of %d bytes is over the %d-byte cap", request.method,
-                    request.path_qs, peer, size, cap)
-        return web.Response(status=413, text="body too large\n")
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A request the listener accepted before its body: its route and its parsed target."""
+
+    reg: Registration
+    path: str
+    query: Mapping[str, str]
+    max_body: int
+
+
+_BUSY = HttpReply(503, b"busy\n", headers=(("Retry-After", "1"),))
+_NOT_FOUND = HttpReply(404, b"no such route\n")
+_TOO_LARGE = HttpReply(413, b"body too large\n")
+_FAILED = HttpReply(500, b"internal error\n")
+_DEFAULT_TYPE = "application/octet-stream"  # what a body without Content-Type is, as aiohttp says
+_NO_QUERY: Mapping[str, str] = MultiDictProxy(MultiDict())
 
 
 _LISTENERS: dict[tuple[asyncio.AbstractEventLoop, str, int], PushListener] = {}
