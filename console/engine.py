@@ -138,10 +138,13 @@ class Engine:
         self._started = False
         if self.video is not None:
             self.video.stop()  # first: its health reports go through the store
-        self.simulators.stop()
-        self.host.stop()
-        self.housekeeping.stop()
+        # Health reports end before the drivers stop: a stream we close is not a device going offline,
+        # and recording it left 'device offline' alarms for the next start. Drivers stop before the demo
+        # simulators they talk to.
         self.devices.close()
+        self.host.stop()
+        self.simulators.stop()
+        self.housekeeping.stop()
         self.audit.record("system", audit.APP_STOP, self.site.site.name).result(10)
         self.store.close()
         log.info("engine stopped")

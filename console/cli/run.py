@@ -19,10 +19,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         from console.app import run_gui
 
         return run_gui(args)
+    from console.app import open_credentials
+
     site = load(args)
     directory = data_dir(args)
     setup_logging(args.verbose, directory / "logs" / "console.log")
-    engine = Engine(site, directory, site_text=site_text(args))
+    # The same credential store as the GUI: without it every device that needs a password fails to log in.
+    engine = Engine(site, directory, site_text=site_text(args),
+                    credentials=open_credentials(directory, bool(args.demo or site.demo)))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

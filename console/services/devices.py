@@ -93,7 +93,7 @@ class DeviceRegistry:
         now = self._clock()
         with self._lock:
             current = self._devices.get(device_id)
-            if current is None or (current.health == state and current.reason == reason):
+            if self._closed or current is None or (current.health == state and current.reason == reason):
                 return
             previous = current.health
             self._devices[device_id] = DeviceStatus(
@@ -119,7 +119,8 @@ class DeviceRegistry:
                 self._store.ingest(self._offline_event(current, EventState.CLEARED, "back online", now))
 
     def close(self) -> None:
-        """Drop the deferred offline alarms (the console is stopping)."""
+        """The console is stopping: drop the deferred offline alarms and ignore health reports from now on
+        (drivers being stopped lose their connections because we close them, not because devices failed)."""
         with self._lock:
             self._closed = True
             timers, self._pending = list(self._pending.values()), {}
