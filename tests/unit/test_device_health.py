@@ -70,6 +70,16 @@ def test_closing_drops_the_waiting_alarms(store: Store) -> None:
     assert offline_events(store) == []
 
 
+def test_after_closing_a_lost_connection_is_the_console_stopping_not_an_alarm(store: Store) -> None:
+    devices = registry(store, grace=0)
+    devices.set_health("gate", HealthState.ONLINE)
+    devices.close()  # the engine closes the registry before it stops the drivers
+    devices.set_health("gate", HealthState.OFFLINE, "stream closed")
+    settle(store)
+    assert offline_events(store) == []
+    assert {d.id: d.health for d in devices.all()}["gate"] is HealthState.ONLINE
+
+
 def test_a_failing_side_degrades_a_working_device_and_never_takes_its_health(store: Store) -> None:
     devices = registry(store, grace=30)
     health = {d.id: d for d in devices.all()}
