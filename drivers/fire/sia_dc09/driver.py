@@ -182,6 +182,10 @@ class SiaDc09Driver:
             await self._session(reader, writer, peer)
         except OSError as exc:  # reset by peer and the like: the connection ends, the receiver does not
             log.info("SIA DC-09 connection from %s ended: %s", peer, exc)
+        except asyncio.CancelledError:
+            # The receiver is stopping. This is a top-level task: asyncio's stream callback logs one that
+            # ends cancelled as an error, so it ends here instead.
+            log.info("SIA DC-09 connection from %s closed: the receiver is stopping", peer)
         finally:
             self._tcp_tasks.discard(task)
             self._per_ip[ip] -= 1
