@@ -32,6 +32,8 @@ from .disposition_dialog import DispositionDialog
 from .formatting import format_time, site_zone
 from .futures import FutureRelay
 
+MAX_CONTENT_WIDTH = 180  # px: a column sized to its contents takes at most this
+
 
 class ContentColumns(QObject):
     """Keeps a table's columns sized to their contents, re-measured at most every ``interval_ms``.
@@ -72,6 +74,10 @@ class ContentColumns(QObject):
         for column in range(self._table.model().columnCount()):
             if column != self._stretch:
                 self._table.resizeColumnToContents(column)
+                # A long device/point id must not squeeze the place, which says where to send someone;
+                # the cell's tooltip still has it whole.
+                if self._table.columnWidth(column) > MAX_CONTENT_WIDTH:
+                    self._table.setColumnWidth(column, MAX_CONTENT_WIDTH)
 
 
 class AlarmPanel(QWidget):
