@@ -13,10 +13,8 @@ from console.domain.events import Priority
 
 from .formatting import format_time, place_and_summary
 from .i18n import priority_label, status_label
-from .item_table import ItemTable
-from .theme import PRIORITY_COLOURS, bold_font, shared_colour, shared_text_on
-
-FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the row of the first open fire alarm
+from .item_table import FIRST_FIRE_ROLE, ItemTable
+from .theme import PRIORITY_COLOURS, bold_font, priority_colour, shared_colour, shared_text_on
 
 COLUMNS = ("priority", "status", "time", "place", "source", "count")
 FIRST_FIRE_TINT = "#3a1518"
@@ -103,12 +101,11 @@ class AlarmTableModel(ItemTable):
     def _cells(self, alarm: Alarm, first: bool) -> dict[int, tuple[Any, ...]]:
         """Every role's value per column for one alarm (None where the role has nothing to say)."""
         none = (None,) * len(COLUMNS)
-        name = PRIORITY_COLOURS[alarm.priority]
         tint = shared_colour(FIRST_FIRE_TINT) if first else None
         cells: dict[int, tuple[Any, ...]] = {
             Qt.ItemDataRole.DisplayRole: tuple(self._text(alarm, c, first) for c in COLUMNS),
-            Qt.ItemDataRole.BackgroundRole: (shared_colour(name), *(tint,) * (len(COLUMNS) - 1)),
-            Qt.ItemDataRole.ForegroundRole: (shared_text_on(name), *none[1:]),
+            Qt.ItemDataRole.BackgroundRole: (priority_colour(alarm.priority), *(tint,) * (len(COLUMNS) - 1)),
+            Qt.ItemDataRole.ForegroundRole: (shared_text_on(PRIORITY_COLOURS[alarm.priority]), *none[1:]),
             Qt.ItemDataRole.ToolTipRole: (self._tooltip(alarm, first),) * len(COLUMNS),
             Qt.ItemDataRole.TextAlignmentRole: (
                 *none[:-1], int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)),

@@ -103,15 +103,15 @@ class EventLogModel(QStandardItemModel):
         self._newest = fresh[-1].id
         room = self._max - len(self._ring)
         appended, overwriting = fresh[:room], fresh[room:]
+        top = len(self._ring)  # the first appended slot
         if appended:
-            first = len(self._ring)
-            self.insertRows(first, len(appended))  # one rowsInserted for the batch
+            self.insertRows(top, len(appended))  # one rowsInserted for the batch
             self._ring.extend(appended)
         changed: list[int] = []
         today = today_in(self._zone)  # one "today" for the batch
         blocked = self.blockSignals(True)  # one dataChanged per run of slots instead of one per cell
         try:
-            for slot in range(len(self._ring) - len(appended), len(self._ring)):
+            for slot in range(top, len(self._ring)):
                 items = [QStandardItem() for _ in COLUMNS]
                 for c, item in enumerate(items):
                     self.setItem(slot, c, item)
@@ -127,7 +127,6 @@ class EventLogModel(QStandardItemModel):
             self.blockSignals(blocked)
         last = len(COLUMNS) - 1
         if appended:
-            top = len(self._ring) - len(appended)
             self.dataChanged.emit(self.index(top, 0), self.index(len(self._ring) - 1, last))
         for low, high in _runs(changed):
             self.dataChanged.emit(self.index(low, 0), self.index(high, last))

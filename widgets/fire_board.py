@@ -53,7 +53,7 @@ from .futures import FutureRelay
 BACKLOG = 2000
 # STYLE.md §3: in a storm the board is recomputed at most this often (reduce_board and the grid cost
 # tens of ms each time, and the GUI thread shares the GIL with the drivers). A NEW fire alarm does not
-# wait for that: its line is listed at once (``_show_new_fire``); counts, grid and order follow here.
+# wait for that: its line is listed at once (``_list_new_fire``); counts, grid and order follow here.
 MIN_REFRESH_S = 0.25
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ class FireBoardView(QWidget):
 
     # -- inputs (GUI thread, from the bridge) -------------------------------------------------------
     def _on_alarms_changed(self, changes: list[AlarmChanged]) -> None:
+        listed = False
         for change in changes:
             alarm = change.alarm
             if alarm.is_open:
@@ -181,19 +182,22 @@ class FireBoardView(QWidget):
                 new_fire = False
                 self._alarms.pop(alarm.id, None)
             if new_fire:
-                self._show_new_fire(alarm)
+                listed |= self._list_new_fire(alarm)
+        if listed:  # once for the batch, however many fires it brought
+            self._keep_selection()
+            self._sync()
+            self.sig_shown.emit()
         self._schedule()
 
-    def _show_new_fire(self, alarm: Alarm) -> None:
+    def _list_new_fire(self, alarm: Alarm) -> bool:
         """A new fire alarm goes on the list now, not at the next refresh (up to MIN_REFRESH_S away in a
         storm, plus the reduction): the refresh then puts the whole board in step."""
         event = self._events.get(alarm.last_event) or self._events.get(alarm.first_event)
         entry = entry_of(alarm, event, self._point_by_id.get(alarm.point or ""), self._panel_ids)
-        if entry is not None:
-            self.model.add_early(entry)
-            self._keep_selection()
-            self._sync()
-            self.sig_shown.emit()
+        if entry is None:
+            return False
+        self.model.add_early(entry)
+        return True
 
     def _on_events(self, stored: list[EventStored]) -> None:
         fresh = [FireEvent.from_stored(s.event_id, s.event) for s in stored if is_fire_kind(s.event.kind)]

@@ -15,10 +15,9 @@ from .alarm_panel import ContentColumns
 from .fire_labels import CONDITION_COLOURS, condition_label, point_kind_label
 from .formatting import format_time
 from .i18n import status_label
-from .item_table import ItemTable
+from .item_table import FIRST_FIRE_ROLE, ItemTable
 from .theme import bold_font, shared_colour, shared_text_on
 
-FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # True on the first fire's row
 COLUMNS = ("condition", "time", "location", "component", "address", "status", "cameras")
 FIRST_FIRE_TINT = "#4a1619"
 RESET_TEXT = "#7d8894"
@@ -51,7 +50,7 @@ class FireEntryModel(ItemTable):
                 self.remove(gone)
             for alarm_id, entry in by_id.items():
                 if self._by_id.get(alarm_id) != entry:
-                    self.put(alarm_id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
+                    self._put(entry)
         self._entries, self._by_id = entries, by_id
 
     def add_early(self, entry: Entry) -> None:
@@ -61,9 +60,12 @@ class FireEntryModel(ItemTable):
         if entry.condition is Condition.FIRE and not any(
                 e.condition is Condition.FIRE and not e.reset for e in self._entries):
             entry = replace(entry, first=True)
-        self.put(entry.alarm.id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
+        self._put(entry)
         self._by_id[entry.alarm.id] = entry
         self._entries = (*self._entries, entry)  # set_entries diffs against what is shown
+
+    def _put(self, entry: Entry) -> None:
+        self.put(entry.alarm.id, entry_key(entry), self._cells(entry), {FIRST_FIRE_ROLE: entry.first})
 
     def entries(self) -> tuple[Entry, ...]:
         return self._entries

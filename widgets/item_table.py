@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 90  # on column 0: the row's sort key, text compared in C++
 ID_ROLE = Qt.ItemDataRole.UserRole + 91  # on column 0: the row's id (an alarm id)
+FIRST_FIRE_ROLE = Qt.ItemDataRole.UserRole + 2  # on column 0 of the alarm and fire lists: the first fire
 # Every role a row's cells may carry: a role a row no longer has is cleared when the row is rewritten.
 CELL_ROLES = (
     Qt.ItemDataRole.DisplayRole,

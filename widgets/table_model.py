@@ -1,4 +1,4 @@
-"""The flat-table part of Qt's model interface, shared by the alarm list, the event log and the fire list."""
+"""The flat-table part of Qt's model interface for Python models (the gate log, paged from the store)."""
 
 from __future__ import annotations
 

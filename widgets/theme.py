@@ -33,7 +33,8 @@ ALARM_FRAME = "#ff1744"
 
 
 def priority_colour(priority: Priority) -> QColor:
-    return QColor(PRIORITY_COLOURS[priority])
+    """The priority's shared colour (see ``shared_colour``): never modify it."""
+    return shared_colour(PRIORITY_COLOURS[priority])
 
 
 @functools.cache
