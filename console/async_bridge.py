@@ -20,18 +20,23 @@ class LoopCompleter:
     def __init__(self, loop: asyncio.AbstractEventLoop, *, flush_each: bool = False) -> None:
         self._loop = loop
         self._flush_each = flush_each
-        self._done: list[tuple[asyncio.Future[Any], Future[Any]]] = []
+        self._done: list[tuple[asyncio.Future[Any], Future[Any], Callable[[Any], Any] | None]] = []
         self._lock = threading.Lock()
 
-    def wrap(self, submit: Callable[[], Future[T]]) -> asyncio.Future[T]:
-        """Call ``submit`` (which returns a concurrent Future) and return an awaitable for its result."""
+    def wrap(
+        self, submit: Callable[[], Future[Any]], then: Callable[[Any], T] | None = None
+    ) -> asyncio.Future[T]:
+        """Call ``submit`` (which returns a concurrent Future) and return an awaitable for its result, or
+        for ``then(result)`` (computed on the loop: no coroutine and task just to convert a result)."""
         waiter: asyncio.Future[T] = self._loop.create_future()
-        submit().add_done_callback(lambda done: self._completed(waiter, done))
+        submit().add_done_callback(lambda done: self._completed(waiter, done, then))
         return waiter
 
-    def _completed(self, waiter: asyncio.Future[Any], done: Future[Any]) -> None:
+    def _completed(
+        self, waiter: asyncio.Future[Any], done: Future[Any], then: Callable[[Any], Any] | None
+    ) -> None:
         with self._lock:
-            self._done.append((waiter, done))
+            self._done.append((waiter, done, then))
         if self._flush_each:
             self.flush()
 
@@ -45,12 +50,15 @@ class LoopCompleter:
             self._loop.call_soon_threadsafe(_resolve, items)
 
 
-def _resolve(items: list[tuple[asyncio.Future[Any], Future[Any]]]) -> None:
-    for waiter, done in items:
+def _resolve(items: list[tuple[asyncio.Future[Any], Future[Any], Callable[[Any], Any] | None]]) -> None:
+    for waiter, done, then in items:
         if waiter.cancelled():
             continue
         error = done.exception()
         if error is not None:
             waiter.set_exception(error)
-        else:
-            waiter.set_result(done.result())
+            continue
+        try:
+            waiter.set_result(done.result() if then is None else then(done.result()))
+        except Exception as exc:  # a conversion that fails is the caller's error, not the loop's
+            waiter.set_exception(exc)

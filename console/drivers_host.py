@@ -52,6 +52,10 @@ class DriverSlot:
     last_error: str = ""
 
 
+def _event_ids(stored: list[Any]) -> list[int]:
+    return [int(getattr(r, "event_id", r)) for r in stored]
+
+
 class _Context:
     """The DriverContext handed to one driver."""
 
@@ -63,17 +67,19 @@ class _Context:
         result = await self._host.completer.wrap(lambda: self._host.ingest(event))
         return int(getattr(result, "event_id", result))
 
-    async def ingest_many(self, events: list[DeviceEvent]) -> list[int]:
+    def ingest_many(self, events: list[DeviceEvent]) -> Awaitable[list[int]]:
         """Store several events (e.g. all those of one socket read) with one future and one loop
-        wake-up; resolves after the commit that made all of them durable, with their ids in order."""
-        if not events:
-            return []
+        wake-up; resolves after the commit that made all of them durable, with their ids in order.
+
+        Submitted now, in the caller's order (not when a task gets round to it), and a plain future
+        rather than a coroutine: a busy fire link calls this for every read."""
         many = self._host.ingest_many
-        if many is None:
-            results = await asyncio.gather(*(self.ingest(e) for e in events))
-            return list(results)
-        stored = await self._host.completer.wrap(lambda: many(events))
-        return [int(getattr(r, "event_id", r)) for r in stored]
+        if many is None or not events:
+            return asyncio.ensure_future(self._one_by_one(events))
+        return self._host.completer.wrap(lambda: many(events), _event_ids)
+
+    async def _one_by_one(self, events: list[DeviceEvent]) -> list[int]:
+        return list(await asyncio.gather(*(self.ingest(e) for e in events)))
 
     def set_health(self, state: HealthState, reason: str = "", device_id: str | None = None) -> None:
         self._host.health(device_id or self.device.id, state, reason)

@@ -31,7 +31,7 @@ from console.domain.fire_board import (
     entry_of,
     reduce_board,
 )
-from console.domain.fire_facts import is_fire_kind
+from console.domain.fire_facts import Facts, is_fire_kind
 from console.domain.messages import AlarmChanged, DeviceHealthChanged, EventStored
 from console.domain.roles import Permission
 from console.domain.session import Session
@@ -92,7 +92,7 @@ class FireBoardView(QWidget):
         self._point_by_id = {p.id: p for p in self._points}
         self._alarms: dict[int, Alarm] = {a.id: a for a in services.alarms.open_alarms()}
         self._health = {d.id: d.health for d in services.devices.all() if d.id in panel_ids}
-        self._events: dict[int, FireEvent] = {}
+        self._facts = Facts()  # the recent fire events, applied as they come (the reducer gets a copy)
         self._add_events(FireEvent.from_row(r) for r in self._initial_events() if is_fire_kind(r["kind"]))
         self.board = FireBoard()
         self.grid_panel: str | None = None
@@ -192,7 +192,7 @@ class FireBoardView(QWidget):
     def _list_new_fire(self, alarm: Alarm) -> bool:
         """A new fire alarm goes on the list now, not at the next refresh (up to MIN_REFRESH_S away in a
         storm, plus the reduction): the refresh then puts the whole board in step."""
-        event = self._events.get(alarm.last_event) or self._events.get(alarm.first_event)
+        event = self._facts.by_id.get(alarm.last_event) or self._facts.by_id.get(alarm.first_event)
         entry = entry_of(alarm, event, self._point_by_id.get(alarm.point or ""), self._panel_ids)
         if entry is None:
             return False
@@ -219,11 +219,11 @@ class FireBoardView(QWidget):
         self._timer.start(wait_ms)
 
     def _add_events(self, events: Iterable[FireEvent]) -> None:
-        for event in events:
-            self._events[event.id] = event
-        if len(self._events) > BACKLOG:
-            for event_id in sorted(self._events)[: len(self._events) - BACKLOG]:
-                del self._events[event_id]
+        """Applied here as they come, not replayed by every refresh: a storm's refresh then copies the
+        facts (hundreds of points) instead of folding the whole backlog (thousands of events) again."""
+        for event in sorted(events, key=lambda e: e.id):
+            self._facts.apply(event)
+        self._facts.keep_details_of(BACKLOG)
 
     # -- the view -----------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -234,7 +234,7 @@ class FireBoardView(QWidget):
 
     def _inputs(self) -> tuple[Any, ...]:
         # Copies: the reducer thread must not see these dicts change under it.
-        return (list(self._alarms.values()), list(self._events.values()), self._panels, self._points,
+        return (list(self._alarms.values()), self._facts.copy(), self._panels, self._points,
                 dict(self._health))
 
     def _refresh_in_background(self) -> None:

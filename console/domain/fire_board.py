@@ -130,16 +130,17 @@ def entry_of(
 
 def reduce_board(
     alarms: Iterable[Alarm],
-    events: Iterable[FireEvent],
+    events: Iterable[FireEvent] | Facts,
     panels: Iterable[PanelInfo],
     points: Iterable[PointInfo] = (),
     health: Mapping[str, HealthState] | None = None,
 ) -> FireBoard:
-    """The board for open ``alarms`` (other kinds are ignored) and recent fire ``events`` (any order)."""
+    """The board for open ``alarms`` (other kinds are ignored) and recent fire ``events`` (any order, or
+    already applied to ``Facts``, as a view keeping them up to date does)."""
     panel_list = list(panels)
     panel_ids = {p.id for p in panel_list}
     site_points = {p.id: p for p in points}
-    facts = replay(events)
+    facts = events if isinstance(events, Facts) else replay(events)
     labels: dict[tuple[str, str], str] = {}
     entries = []
     for alarm in alarms:

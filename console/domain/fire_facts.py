@@ -137,30 +137,46 @@ class Facts:
     def line_fault(self, source: str, line: str) -> bool:
         return any(line in v for k, v in self.lines.items() if k[0] == source)
 
+    def apply(self, e: FireEvent) -> None:
+        """Add one event, newer than every event applied so far (``replay`` is these in id order)."""
+        if not is_fire_kind(e.kind):
+            return
+        key = (e.source, e.point)
+        self.by_id[e.id] = e
+        self.latest[key] = e
+        self.heard.add(e.source)
+        if e.kind == "fire.reset" and _panel_wide(e):
+            # A panel or system reset (复位) ends every condition the panel reported.
+            for table in (self.info, self.lines):
+                for k in [k for k in table if k[0] == e.source]:
+                    del table[k]
+            self.heard_lines.update((e.source, line) for line in set(LINE_KINDS.values()))
+        elif e.kind in ("fire.reset", "fire.normal"):
+            self.info.pop(key, None)
+            self.lines.pop(key, None)
+        elif e.kind in INFO_KINDS:
+            _switch(self.info.setdefault(key, set()), INFO_KINDS[e.kind], e.state)
+        elif e.kind in LINE_KINDS:
+            self.heard_lines.add((e.source, LINE_KINDS[e.kind]))
+            _switch(self.lines.setdefault(key, set()), LINE_KINDS[e.kind], e.state)
+
+    def keep_details_of(self, newest: int) -> None:
+        """Forget the details of all but the ``newest`` events (conditions and latest per point stay)."""
+        excess = len(self.by_id) - newest
+        if excess > 0:
+            for event_id in sorted(self.by_id)[:excess]:
+                del self.by_id[event_id]
+
+    def copy(self) -> Facts:
+        """A copy another thread can read while this one goes on applying events."""
+        return Facts(dict(self.by_id), dict(self.latest), {k: set(v) for k, v in self.info.items()},
+                     {k: set(v) for k, v in self.lines.items()}, set(self.heard_lines), set(self.heard))
+
 
 def replay(events: Iterable[FireEvent]) -> Facts:
     facts = Facts()
     for e in sorted(events, key=lambda e: e.id):
-        if not is_fire_kind(e.kind):
-            continue
-        key = (e.source, e.point)
-        facts.by_id[e.id] = e
-        facts.latest[key] = e
-        facts.heard.add(e.source)
-        if e.kind == "fire.reset" and _panel_wide(e):
-            # A panel or system reset (复位) ends every condition the panel reported.
-            for table in (facts.info, facts.lines):
-                for k in [k for k in table if k[0] == e.source]:
-                    del table[k]
-            facts.heard_lines.update((e.source, line) for line in set(LINE_KINDS.values()))
-        elif e.kind in ("fire.reset", "fire.normal"):
-            facts.info.pop(key, None)
-            facts.lines.pop(key, None)
-        elif e.kind in INFO_KINDS:
-            _switch(facts.info.setdefault(key, set()), INFO_KINDS[e.kind], e.state)
-        elif e.kind in LINE_KINDS:
-            facts.heard_lines.add((e.source, LINE_KINDS[e.kind]))
-            _switch(facts.lines.setdefault(key, set()), LINE_KINDS[e.kind], e.state)
+        facts.apply(e)
     return facts
 
 

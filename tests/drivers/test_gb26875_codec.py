@@ -740,7 +740,8 @@ def test_tables() -> None:
 
 def test_codec_is_pure() -> None:
     """No sockets, asyncio or console imports: the codec must run anywhere, including the simulator."""
-    stdlib = {"__future__", "collections", "dataclasses", "datetime", "enum", "hashlib", "random", "typing"}
+    stdlib = {"__future__", "collections", "dataclasses", "datetime", "enum", "functools", "hashlib",
+              "random", "struct", "typing"}
     package = Path(__file__).resolve().parents[2] / "drivers" / "fire" / "gb26875"
     codec = ("__init__", "adu", "commands", "fields", "frame", "mapping", "tables", "timetag", "scenarios")
     for path in package.glob("*.py"):

@@ -41,8 +41,9 @@ def test_a_deny_listed_plate_passing_raises_a_security_alarm_with_linked_cameras
     assert alarm.status is AlarmStatus.NEW
     assert (alarm.source, alarm.point, alarm.cameras) == ("gate-east", "east-lane-1", ("cam-gate",))
     assert "京A" not in alarm.summary and "被盗车辆" in alarm.summary  # no person data in the alarm list
-    # The derived event is a gate event too: the log shows it, pointing back at what triggered it.
-    rows = world.log.query(GateFilter(result="alarm"), world.supervisor)
+    # The derived event is a gate event too: the log shows it, pointing back at what triggered it. It is
+    # stored by its own job after the alarm was raised, so it may be a moment behind the alarm.
+    rows = wait_for(lambda: world.log.query(GateFilter(result="alarm"), world.supervisor))
     assert [(r.kind, r.plate, r.list_name, r.reason) for r in rows] == [
         ("gate.alarm.denylist", "京A·12345", "deny", "denylist")
     ]

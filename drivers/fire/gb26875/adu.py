@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar, Self
 
 from drivers.fire.gb26875.fields import (
@@ -46,6 +48,12 @@ class SystemState(Timed):
         return bytes((self.system_type, self.system_addr)) + status + self.time_raw
 
 
+# Type 2 object: system type, system address, component type, component address, status, description, time.
+_COMPONENT_STATE = struct.Struct(f"<BBBIH{DESCRIPTION_LEN}s{TIME_TAG_LEN}s")
+# Status words repeat all day; building a Flag value from an int is the slow part of a small record.
+_component_status = lru_cache(maxsize=1024)(ComponentStatus)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ComponentState(Timed, ComponentAddressed):
     TYPE: ClassVar[int] = 2
@@ -61,11 +69,11 @@ class ComponentState(Timed, ComponentAddressed):
 
     @classmethod
     def read(cls, c: Cursor) -> Self:
-        st, sa, ct, ca, status = c.u8(), c.u8(), c.u8(), c.u32(), c.u16()
-        text, valid = decode_text(c.take(DESCRIPTION_LEN))
+        st, sa, ct, ca, status, desc, time_raw = _COMPONENT_STATE.unpack(c.take(_COMPONENT_STATE.size))
+        text, valid = decode_text(desc)
         return cls(system_type=st, system_addr=sa, component_type=ct, component_addr=ca,
-                   status=ComponentStatus(status), description=text, description_valid=valid,
-                   time_raw=c.take(TIME_TAG_LEN))
+                   status=_component_status(status), description=text, description_valid=valid,
+                   time_raw=time_raw)
 
     def body(self) -> bytes:
         return (bytes((self.system_type, self.system_addr, self.component_type))

@@ -8,6 +8,7 @@ import dataclasses
 import enum
 import ipaddress
 import logging
+import math
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -20,6 +21,7 @@ from drivers.fire.gb26875 import commands
 from drivers.fire.gb26875.adu import DecodedAdu, decode_adu
 from drivers.fire.gb26875.fields import component_address
 from drivers.fire.gb26875.frame import ADDRESS_LEN, Command, Frame, FrameReader, address_from_int, address_int
+from drivers.fire.gb26875.link_timing import MovingDeadline, backed_up, drained
 from drivers.fire.gb26875.mapping import map_decoded
 from drivers.fire.gb26875.session import (
     CommandError,
@@ -207,43 +209,40 @@ class GB26875Driver:
         frames = FrameReader()
         loop = asyncio.get_running_loop()
         last_frame = partial_since = loop.time()
-        while True:
-            deadline = last_frame + s.idle_timeout_s
-            if frames.pending:
-                deadline = min(deadline, partial_since + s.frame_deadline_s)
-            try:
-                async with asyncio.timeout_at(deadline):
+        deadline = MovingDeadline(loop, last_frame + s.idle_timeout_s)
+        try:
+            async with asyncio.timeout(None) as timeout:
+                deadline.arm(timeout)
+                while True:
                     data = await reader.read(READ_SIZE)
-            except TimeoutError:
-                if frames.pending:
-                    log.warning("%s: frame not completed within %g s, closing raw=%s", session.peer,
-                                s.frame_deadline_s, frames.reset().hex(" "))
-                else:
-                    log.warning("%s: no frame for %g s, closing", session.peer, s.idle_timeout_s)
-                return
-            if not data:
-                if frames.pending:
-                    log.warning("%s: closed in mid-frame, discarded raw=%s", session.peer,
-                                frames.reset().hex(" "))
-                log.info("%s: closed by peer", session.peer)
-                return
-            had_partial = frames.pending > 0
-            items = frames.feed(data)
-            now = loop.time()
-            if items:
-                last_frame = now
-            if frames.pending and (items or not had_partial):
-                partial_since = now  # a new frame started in this chunk
-            if items:
-                await session.handle(items)
-                if not _backed_up(writer):
-                    continue  # the usual case: no timer to arm for a drain that would not wait
-                try:  # back-pressure: read no more until the peer takes our answers
-                    async with asyncio.timeout(s.idle_timeout_s):
-                        await writer.drain()
-                except TimeoutError:  # a vanished peer would otherwise hold the slot until TCP gives up
-                    log.warning("%s: answers not taken for %g s, closing", session.peer, s.idle_timeout_s)
-                    return
+                    deadline.at = math.inf  # committing and answering are not the peer's silence
+                    if not data:
+                        if frames.pending:
+                            log.warning("%s: closed in mid-frame, discarded raw=%s", session.peer,
+                                        frames.reset().hex(" "))
+                        log.info("%s: closed by peer", session.peer)
+                        return
+                    had_partial = frames.pending > 0
+                    items = frames.feed(data)
+                    now = loop.time()
+                    if items:
+                        last_frame = now
+                    if frames.pending and (items or not had_partial):
+                        partial_since = now  # a new frame started in this chunk
+                    if items:
+                        await session.handle(items)
+                        if backed_up(writer) and not await drained(writer, session.peer, s.idle_timeout_s):
+                            return
+                    at = last_frame + s.idle_timeout_s
+                    deadline.at = min(at, partial_since + s.frame_deadline_s) if frames.pending else at
+        except TimeoutError:
+            if frames.pending:
+                log.warning("%s: frame not completed within %g s, closing raw=%s", session.peer,
+                            s.frame_deadline_s, frames.reset().hex(" "))
+            else:
+                log.warning("%s: no frame for %g s, closing", session.peer, s.idle_timeout_s)
+        finally:
+            deadline.cancel()
 
     def end_session(self, session: Session) -> None:
         session.close()
@@ -385,10 +384,3 @@ class GB26875Driver:
             "uitds": {str(address_int(a)): s.peer for a, s in self._uitds.items()},
             "links": self._links.describe() if self._links else {},
         }
-
-
-def _backed_up(writer: asyncio.StreamWriter) -> bool:
-    """True when our answers fill the send buffer up to its high-water mark (drain would wait)."""
-    transport = writer.transport
-    _low, high = transport.get_write_buffer_limits()
-    return transport.is_closing() or transport.get_write_buffer_size() >= high

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from drivers.fire.gb26875.timetag import decode_time
 
@@ -43,6 +44,7 @@ class Cursor:
         return int.from_bytes(self.take(4), "little")
 
 
+@lru_cache(maxsize=8192)  # a panel sends the same few hundred descriptions all day
 def decode_text(raw: bytes) -> tuple[str, bool]:
     """GB18030 text cut at the first NUL and stripped of padding; (text, valid). Never raises."""
     raw = raw.split(b"\x00", 1)[0]  # NUL never occurs inside a GB18030 multi-byte sequence

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+import struct
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from drivers.fire.gb26875.timetag import NO_TIME, TIME_TAG_LEN, decode_time, encode_time
@@ -183,16 +184,15 @@ def address_from_int(value: int) -> bytes:
     return value.to_bytes(ADDRESS_LEN, "little")
 
 
-def _header(buf: bytes | bytearray, pos: int) -> Frame:
-    """The header fields at ``pos`` (which must hold HEADER_LEN bytes), ADU left empty."""
-    return Frame(
-        serial=int.from_bytes(buf[pos + 2:pos + 4], "little"),
-        version=(buf[pos + 4], buf[pos + 5]),
-        time_raw=bytes(buf[pos + 6:pos + 12]),
-        source=bytes(buf[pos + 12:pos + 18]),
-        dest=bytes(buf[pos + 18:pos + 24]),
-        command=buf[pos + 26],
-    )
+# serial, version (2), time tag, source, destination, ADU length, command: bytes 2..26 of a frame.
+_HEADER = struct.Struct("<HBB6s6s6sHB")
+
+
+def _header(buf: bytes | bytearray, pos: int, adu: bytes = b"", raw: bytes = b"") -> Frame:
+    """The header fields at ``pos`` (which must hold HEADER_LEN bytes), with ``adu`` and ``raw``."""
+    serial, major, minor, time_raw, source, dest, _, command = _HEADER.unpack_from(buf, pos + 2)
+    return Frame(serial=serial, version=(major, minor), time_raw=time_raw, source=source, dest=dest,
+                 command=command, adu=adu, raw=raw)
 
 
 class FrameReader:
@@ -261,7 +261,7 @@ class FrameReader:
         self, reason: str, raw: bytes | bytearray, buf: bytearray, pos: int, adu: bytes = b""
     ) -> FrameError:
         self.errors += 1
-        return FrameError(reason, bytes(raw), replace(_header(buf, pos), adu=adu, raw=bytes(raw)))
+        return FrameError(reason, bytes(raw), _header(buf, pos, adu, bytes(raw)))
 
     def _check(self, buf: bytearray, pos: int, end: int) -> Frame | FrameError:
         raw = bytes(buf[pos:end])
@@ -273,7 +273,7 @@ class FrameReader:
         if not is_known_command(raw[26]):
             return self._error(FrameErrorReason.UNKNOWN_COMMAND, raw, buf, pos, adu)
         self.frames += 1
-        return replace(_header(buf, pos), adu=adu, raw=raw)
+        return _header(buf, pos, adu, raw)
 
 
 def parse_frame(data: bytes) -> Frame:

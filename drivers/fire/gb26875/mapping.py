@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -156,8 +156,8 @@ def _details(record: Record) -> dict[str, Any]:
     if flags is not None:
         names = flag_names(flags)
         details["bits"] = int(flags)
-        details["flags"] = names
-        details["flag_labels"] = [FLAG_LABELS[n] for n in names]
+        details["flags"] = tuple(names)  # tuples: the dict is shared by every report of the point
+        details["flag_labels"] = tuple(FLAG_LABELS[n] for n in names)
     return details
 
 
@@ -176,6 +176,37 @@ def dedup_key(
     if not time_valid:
         parts += [str(frame.serial), frame.time_raw.hex()]
     return "gb26875:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What a record maps to apart from its time: the same for every report of a point in one state."""
+
+    address: str
+    details: dict[str, Any]
+    rules: tuple[tuple[Rule, str], ...]  # each rule with its summary
+
+
+_STATIC_CACHE_SIZE = 4096  # points × states a site reports; cleared, not grown, beyond it
+_static_cache: dict[tuple[Any, ...], _Static] = {}
+_key_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _static_of(record: Record) -> _Static:
+    cls = type(record)
+    names = _key_fields.get(cls)
+    if names is None:
+        names = _key_fields[cls] = tuple(f.name for f in fields(record) if f.name != "time_raw")
+    key = (cls, *(getattr(record, name) for name in names))
+    static = _static_cache.get(key)
+    if static is None:
+        place = _place(record)
+        static = _Static(point_address(record), _details(record),
+                         tuple((rule, f"{_label(rule, record)}：{place}") for rule in _rules(record)))
+        if len(_static_cache) >= _STATIC_CACHE_SIZE:
+            _static_cache.clear()
+        _static_cache[key] = static
+    return static
 
 
 def map_decoded(
@@ -200,27 +231,25 @@ def map_decoded(
     points = points or {}
     events: list[DeviceEvent] = []
     for index, record in enumerate(decoded.records):
-        rules = _rules(record)
-        if not rules:
+        static = _static_of(record)
+        if not static.rules:
             continue
         naive = getattr(record, "time", None)
         time_valid = naive is not None
         device_time = naive.replace(tzinfo=device_tz) if naive is not None else None
         time_raw: bytes = getattr(record, "time_raw", frame.time_raw)
         obj = decoded.objects[index] if index < len(decoded.objects) else b""
-        address = point_address(record)
-        place = _place(record)
-        details = _details(record)
-        for rule in rules:
+        address = static.address
+        for rule, summary in static.rules:
             payload = {
                 "protocol": "gb26875", "uitd_address": uitd, "serial": frame.serial, "command": frame.command,
                 "adu_type": decoded.type_code, "record_index": index, "condition": rule.condition,
                 "address": address, "device_time_raw": time_raw.hex(), "device_time_invalid": not time_valid,
-                **details,
+                **static.details,
             }
             events.append(DeviceEvent(
                 source=identity, kind=rule.kind, state=rule.state, priority=rule.priority,
-                summary=f"{_label(rule, record)}：{place}", point=points.get(address, address),
+                summary=summary, point=points.get(address, address),
                 device_time=device_time, received_time=received_time, raw=raw, payload=payload,
                 dedup_key=dedup_key(identity, frame, decoded.type_code, obj, rule.condition, time_valid),
             ))
