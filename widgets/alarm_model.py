@@ -106,7 +106,6 @@ class AlarmTableModel(ItemTable):
             Qt.ItemDataRole.DisplayRole: tuple(self._text(alarm, c, first) for c in COLUMNS),
             Qt.ItemDataRole.BackgroundRole: (priority_colour(alarm.priority), *(tint,) * (len(COLUMNS) - 1)),
             Qt.ItemDataRole.ForegroundRole: (shared_text_on(PRIORITY_COLOURS[alarm.priority]), *none[1:]),
-            Qt.ItemDataRole.ToolTipRole: (self._tooltip(alarm, first),) * len(COLUMNS),
             Qt.ItemDataRole.TextAlignmentRole: (
                 *none[:-1], int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)),
         }
@@ -127,6 +126,10 @@ class AlarmTableModel(ItemTable):
         if column == "source":
             return alarm.source + (f" / {alarm.point}" if alarm.point else "")
         return str(alarm.count)
+
+    def tooltip(self, row_id: int) -> str:
+        alarm = self._alarms.get(row_id)
+        return "" if alarm is None else self._tooltip(alarm, row_id == self._first_fire)
 
     def _tooltip(self, alarm: Alarm, first: bool) -> str:
         lines = [alarm.summary, self.tr("Last: {time}").format(time=format_time(alarm.last_time, self._zone))]

@@ -19,9 +19,14 @@ from console.domain.messages import AlarmChanged, AlarmsSilenced, DeviceHealthCh
 # The event log shows a few thousand rows; a stalled GUI must not make the backlog grow without bound.
 EVENT_BACKLOG = 5000
 MAX_RATE_HZ = 20
-# A newly raised fire alarm does not wait for the next 20 Hz slot: its batch is delivered at once, but
-# never sooner than this after the previous batch, so even a storm of fires stays bounded (≤ 100 Hz).
+# A newly raised fire alarm does not wait for the next regular batch: it is delivered at once, alone (the
+# other changes keep their place in the regular batch), never sooner than this after the previous
+# delivery, so even a storm of fires stays bounded (≤ 100 Hz) and each of these deliveries stays small.
 FIRE_MIN_INTERVAL_S = 0.010
+# In a storm (a regular batch this large) the regular batches come at most STORM_RATE_HZ: every batch
+# repaints the lists, and officers cannot read faster than that anyway; new fire alarms still come at once.
+STORM_MESSAGES = 100
+STORM_RATE_HZ = 4
 
 
 @dataclass
@@ -88,11 +93,13 @@ class Bridge(QObject):
         self._pending: list[object] = []
         self._events: deque[EventStored] = deque(maxlen=EVENT_BACKLOG)
         self._woken = False
-        self._urgent = False  # a new fire alarm is waiting
+        self._urgent: set[int] = set()  # ids of newly raised fire alarms waiting
         self._closed = True
         self._unsubscribe: list[Callable[[], None]] = []
-        self._interval = 1.0 / max_rate_hz
-        self._last_flush = float("-inf")
+        self._calm_interval = self._interval = 1.0 / max_rate_hz
+        self._storm_interval = max(self._calm_interval, 1.0 / STORM_RATE_HZ)
+        self._last_flush = float("-inf")  # any delivery
+        self._last_regular = float("-inf")  # a delivery of everything pending
         self._timer = QTimer(self)
         self._timer.setObjectName("bridge-flush")
         self._timer.setSingleShot(True)
@@ -129,10 +136,11 @@ class Bridge(QObject):
                 self._events.append(message)
             else:
                 self._pending.append(message)
-                if (not self._urgent and isinstance(message, AlarmChanged) and message.change == "raised"
+                if (isinstance(message, AlarmChanged) and message.change == "raised"
                         and message.alarm.priority is Priority.FIRE):
-                    self._urgent = True
-                    self._woken = False  # wake again: the batch already scheduled may be up to 50 ms away
+                    if not self._urgent:
+                        self._woken = False  # wake again: the batch already scheduled may be far away
+                    self._urgent.add(message.alarm.id)
             if self._woken:
                 return
             self._woken = True
@@ -143,8 +151,15 @@ class Bridge(QObject):
     # -- GUI thread ---------------------------------------------------------------------------------
     def _on_wake(self) -> None:
         with self._lock:
-            interval = FIRE_MIN_INTERVAL_S if self._urgent else self._interval
-        wait = interval - (time.monotonic() - self._last_flush)  # -inf before the first flush
+            urgent = bool(self._urgent)
+        now = time.monotonic()
+        if urgent:
+            wait = FIRE_MIN_INTERVAL_S - (now - self._last_flush)  # -inf before the first flush
+        else:
+            wait = self._interval - (now - self._last_regular)
+        self._arm(wait)
+
+    def _arm(self, wait: float) -> None:
         wait_ms = int(wait * 1000) if wait > 0 else 0
         if self._timer.isActive() and self._timer.remainingTime() <= wait_ms:
             return
@@ -152,17 +167,36 @@ class Bridge(QObject):
 
     def _flush(self) -> None:
         assert QThread.currentThread() is self.thread(), "the bridge flushes in its own (GUI) thread only"
+        now = time.monotonic()
+        regular = now - self._last_regular >= self._interval
         with self._lock:
-            messages, self._pending = self._pending, []
-            events = list(self._events)
-            self._events.clear()
-            self._woken = False
-            self._urgent = False
-        self._last_flush = time.monotonic()
+            if regular or not self._urgent:
+                messages, self._pending = self._pending, []
+                events = list(self._events)
+                self._events.clear()
+                self._woken = False
+                regular = True
+            else:  # only the new fire alarms now; the rest in the regular batch
+                messages = [m for m in self._pending if _is_change_of(m, self._urgent)]
+                self._pending = [m for m in self._pending if not _is_change_of(m, self._urgent)]
+                events = []
+            self._urgent = set()
+            left = bool(self._pending or self._events)
+            if not regular:
+                self._woken = left  # the regular batch is armed below: what comes meanwhile joins it
+        self._last_flush = now
+        if regular:
+            self._last_regular = now
+            storm = len(messages) + len(events) >= STORM_MESSAGES
+            self._interval = self._storm_interval if storm else self._calm_interval
+        elif left:
+            self._arm(self._interval - (now - self._last_regular))
         if not messages and not events:
             return
         self.flushes += 1
-        batch = coalesce(messages)
+        self._deliver(coalesce(messages), events)
+
+    def _deliver(self, batch: Batch, events: list[EventStored]) -> None:
         if events:
             self.sig_event_stored.emit(events)
         for health in batch.health:
@@ -175,3 +209,7 @@ class Bridge(QObject):
             self.sig_silenced.emit(silenced)
         if batch.alarms or batch.silenced:
             self.sig_alarms_settled.emit()
+
+
+def _is_change_of(message: object, alarm_ids: set[int]) -> bool:
+    return isinstance(message, AlarmChanged) and message.alarm.id in alarm_ids

@@ -49,7 +49,8 @@ class FireEntryModel(ItemTable):
             for gone in self._by_id.keys() - by_id.keys():  # closed alarms
                 self.remove(gone)
             for alarm_id, entry in by_id.items():
-                if self._by_id.get(alarm_id) != entry:
+                old = self._by_id.get(alarm_id)
+                if old is None or _shown(old) != _shown(entry):  # a repeat changes only the tooltip
                     self._put(entry)
         self._entries, self._by_id = entries, by_id
 
@@ -89,7 +90,6 @@ class FireEntryModel(ItemTable):
             Qt.ItemDataRole.BackgroundRole: (tint if entry.reset else colour, *(tint,) * (n - 1)),
             Qt.ItemDataRole.ForegroundRole: (shared_colour(RESET_TEXT),) * n if entry.reset
             else (shared_text_on(name), *(None,) * (n - 1)),
-            Qt.ItemDataRole.ToolTipRole: (self._tooltip(entry),) * n,
         }
         if entry.first or entry.alarm.needs_attention:
             cells[Qt.ItemDataRole.FontRole] = (bold_font(),) * n
@@ -112,6 +112,10 @@ class FireEntryModel(ItemTable):
             return status_label(alarm.status) + (self.tr(" (reset)") if entry.reset else "")
         return ", ".join(alarm.cameras)
 
+    def tooltip(self, row_id: int) -> str:
+        entry = self._by_id.get(row_id)
+        return "" if entry is None else self._tooltip(entry)
+
     def _tooltip(self, entry: Entry) -> str:
         lines = [entry.alarm.summary]
         if entry.first:
@@ -122,6 +126,13 @@ class FireEntryModel(ItemTable):
         if entry.reset:
             lines.append(self.tr("The panel reported reset; close it with a disposition"))
         return "\n".join(lines)
+
+
+def _shown(entry: Entry) -> tuple[object, ...]:
+    """What the cells of an entry show (the tooltip is computed on hover, from the entry)."""
+    a = entry.alarm
+    return (entry.condition, entry.location, entry.component, entry.point_kind, entry.place, entry.first,
+            entry.reset, a.status, a.first_time, a.source, a.point, a.cameras)
 
 
 def make_entry_table(model: FireEntryModel, parent: QWidget) -> QTableView:

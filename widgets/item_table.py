@@ -6,9 +6,9 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QHelpEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QToolTip
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 90  # on column 0: the row's sort key, text compared in C++
 ID_ROLE = Qt.ItemDataRole.UserRole + 91  # on column 0: the row's id (an alarm id)
@@ -18,7 +18,6 @@ CELL_ROLES = (
     Qt.ItemDataRole.DisplayRole,
     Qt.ItemDataRole.BackgroundRole,
     Qt.ItemDataRole.ForegroundRole,
-    Qt.ItemDataRole.ToolTipRole,
     Qt.ItemDataRole.TextAlignmentRole,
     Qt.ItemDataRole.FontRole,
 )
@@ -37,6 +36,9 @@ class ItemTable(QSortFilterProxyModel):
 
     ``unselectable`` columns never show the selection colour (a red priority cell stays red when its row is
     selected); ``attach`` makes a click on them select the row all the same.
+
+    Tooltips are not cells: ``tooltip(row_id)`` is asked when the pointer rests on a row. Written with the
+    row they changed with every repeat of an alarm (its count and last time), in every column.
     """
 
     def __init__(self, columns: int, unselectable: Sequence[int] = (), parent: QObject | None = None) -> None:
@@ -51,10 +53,15 @@ class ItemTable(QSortFilterProxyModel):
         self.sort(0, Qt.SortOrder.AscendingOrder)
 
     def attach(self, view: QAbstractItemView) -> None:
-        """Show this model in ``view``; a press on an unselectable cell selects its row."""
+        """Show this model in ``view``; a press on an unselectable cell selects its row; tooltips on hover."""
         view.setModel(self)
         if self._unselectable:
             view.pressed.connect(self._select_row_of(view))
+        view.viewport().installEventFilter(_RowTooltips(view, self))
+
+    def tooltip(self, row_id: int) -> str:
+        """The tooltip of a row, computed when it is about to be shown ("" for none)."""
+        return ""
 
     def _select_row_of(self, view: QAbstractItemView) -> Callable[[QModelIndex], None]:
         def select(index: QModelIndex) -> None:
@@ -155,3 +162,25 @@ def _flatten(
     for role, value in (extra or {}).items():
         out[(0, role)] = value
     return out
+
+
+class _RowTooltips(QObject):
+    """Answers the viewport's tooltip requests from ``ItemTable.tooltip``."""
+
+    def __init__(self, view: QAbstractItemView, table: ItemTable) -> None:
+        super().__init__(view)
+        self._view = view
+        self._table = table
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() != QEvent.Type.ToolTip or not isinstance(event, QHelpEvent):
+            return False
+        index = self._view.indexAt(event.pos())
+        row_id = index.siblingAtColumn(0).data(ID_ROLE) if index.isValid() else None
+        text = self._table.tooltip(int(row_id)) if row_id is not None else ""
+        if text:
+            QToolTip.showText(event.globalPos(), text, self._view.viewport())
+        else:
+            QToolTip.hideText()
+            event.ignore()
+        return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ from console.bus import Bus
 from console.domain.alarms import Alarm, AlarmStatus
 from console.domain.events import DeviceEvent, EventState, HealthState, Priority
 from console.domain.messages import AlarmChanged, AlarmsSilenced, DeviceHealthChanged, EventStored
-from widgets.bridge import Bridge, coalesce
+from widgets.bridge import STORM_MESSAGES, STORM_RATE_HZ, Bridge, coalesce
 
 NOW = datetime(2026, 5, 4, 22, 0, tzinfo=UTC)
 
@@ -135,3 +136,53 @@ def test_a_full_backlog_drops_the_oldest_events_and_counts_them(qtbot: QtBot) ->
     bridge.stop()
     assert bridge.dropped_events == 1000
     assert batches[0][0].event_id == 1001 and batches[0][-1].event_id == 6000
+
+
+def _fault(alarm_id: int) -> Alarm:
+    return replace(alarm(alarm_id), kind="fire.fault", priority=Priority.FAULT)
+
+
+def test_a_new_fire_alarm_comes_at_once_and_alone_the_rest_in_the_regular_batch(qtbot: QtBot) -> None:
+    bus = Bus()
+    bridge = Bridge(bus, max_rate_hz=2)  # regular batches 500 ms apart: the fire must not wait for one
+    bridge.start()
+    batches: list[list[int]] = []
+    events: list[int] = []
+    bridge.sig_alarms_changed.connect(lambda changes: batches.append([c.alarm.id for c in changes]))
+    bridge.sig_event_stored.connect(lambda stored_: events.extend(m.event_id for m in stored_))
+    bus.publish(AlarmChanged(_fault(1), "raised"))
+    qtbot.waitUntil(lambda: batches == [[1]])  # the first batch: nothing to wait for
+    bus.publish(stored(10))
+    bus.publish(AlarmChanged(_fault(2), "raised"))
+    bus.publish(AlarmChanged(alarm(3), "raised"))  # a fire
+    bus.publish(AlarmChanged(_fault(4), "folded"))
+    qtbot.waitUntil(lambda: len(batches) == 2, timeout=300)  # long before the regular batch is due
+    assert batches[1] == [3] and events == []
+    qtbot.waitUntil(lambda: len(batches) == 3, timeout=2000)
+    bridge.stop()
+    assert batches[2] == [2, 4] and events == [10]
+
+
+def test_in_a_storm_regular_batches_slow_down_and_speed_up_again_after(qtbot: QtBot) -> None:
+    bus = Bus()
+    bridge = Bridge(bus)  # 20 Hz when calm
+    bridge.start()
+    times: list[float] = []
+    bridge.sig_event_stored.connect(lambda _: times.append(time.monotonic()))
+    next_id = iter(range(1, 100_000))
+
+    def publish(n: int) -> None:
+        for _ in range(n):
+            bus.publish(stored(next(next_id)))
+
+    publish(STORM_MESSAGES)  # one storm-sized batch
+    qtbot.waitUntil(lambda: len(times) == 1)
+    publish(STORM_MESSAGES)
+    qtbot.waitUntil(lambda: len(times) == 2, timeout=2000)
+    assert times[1] - times[0] >= 1 / STORM_RATE_HZ - 0.02
+    publish(1)  # the storm has passed: a small batch, and the next comes at the calm rate
+    qtbot.waitUntil(lambda: len(times) == 3, timeout=2000)
+    publish(1)
+    qtbot.waitUntil(lambda: len(times) == 4, timeout=2000)
+    bridge.stop()
+    assert times[3] - times[2] < 1 / STORM_RATE_HZ - 0.05

@@ -1,0 +1,67 @@
+"""Row tooltips are computed on hover from the row's current state, not written into every cell."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QTableView, QToolTip
+from pytestqt.qtbot import QtBot
+
+from console.domain.alarms import Alarm, AlarmStatus
+from console.domain.events import Priority
+from widgets.alarm_model import AlarmTableModel
+
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def _alarm(alarm_id: int, count: int = 1) -> Alarm:
+    return Alarm(id=alarm_id, key=f"k{alarm_id}", source="uitd", point="1-1-3-4", kind="fire.fault",
+                 priority=Priority.FAULT, summary=f"故障 {alarm_id}", status=AlarmStatus.NEW, count=count,
+                 first_time=T0, last_time=T0 + timedelta(minutes=count), first_event=1, last_event=count)
+
+
+def _hover(view: QTableView, row: int) -> str:
+    QToolTip.hideText()
+    pos = view.visualRect(view.model().index(row, 2)).center()
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(view.viewport(), event)
+    return QToolTip.text()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: a tooltip window
+def test_a_repeat_changes_the_tooltip_without_writing_it_into_the_cells(qtbot: QtBot) -> None:
+    view = QTableView()
+    qtbot.addWidget(view)
+    model = AlarmTableModel()
+    model.attach(view)
+    view.resize(800, 300)
+    view.show()
+    model.upsert_many([_alarm(1), _alarm(2)])
+    row = model.row_of(2)
+    assert row is not None
+    assert "故障 2" in _hover(view, row)
+    model.upsert(replace(_alarm(2, count=5)))
+    row = model.row_of(2)
+    assert row is not None
+    assert "08:05" in _hover(view, row)  # "Last: …" follows the repeat
+    assert model.index(row, 2).data(Qt.ItemDataRole.ToolTipRole) is None
+    QToolTip.hideText()
+
+
+def test_no_tooltip_below_the_rows(qtbot: QtBot) -> None:
+    view = QTableView()
+    qtbot.addWidget(view)
+    model = AlarmTableModel()
+    model.attach(view)
+    view.resize(800, 300)
+    view.show()
+    model.upsert(_alarm(1))
+    QToolTip.hideText()
+    pos = QPoint(20, 280)
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(view.viewport(), event)
+    assert QToolTip.text() == ""
