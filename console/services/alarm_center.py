@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from console.domain import alarms as am
 from console.domain.alarms import Alarm, AlarmAction, AlarmStatus, Disposition
@@ -55,6 +56,10 @@ class AlarmCenter:
         self._clock = clock
         # Owned by the writer thread; other threads read the snapshot copy under the lock.
         self._open_by_key: dict[str, Alarm] = {}
+        # Keys of the open alarms per source and per (source, point): a restore looks at its own point's
+        # alarms (a reset at its panel's), not at every open alarm of the site.
+        self._keys_by_source: dict[str, set[str]] = {}
+        self._keys_by_point: dict[tuple[str, str | None], set[str]] = {}
         self._lock = threading.Lock()
         self._snapshot: dict[int, Alarm] = {}
         self._sorted: list[Alarm] | None = None  # open_alarms, sorted once per change, not once per reader
@@ -68,7 +73,7 @@ class AlarmCenter:
 
     def _load_job(self, tx: Tx) -> None:
         for alarm in alarm_rows.open_alarms(tx.conn):
-            self._open_by_key[alarm.key] = alarm
+            self._keep_open(alarm)
             self._remember(alarm)
 
     def open_alarms(self) -> list[Alarm]:
@@ -180,8 +185,12 @@ class AlarmCenter:
         tx.emit(AlarmChanged(alarm, "raised"))
 
     def _clear(self, tx: Tx, event: DeviceEvent) -> None:
-        for alarm in list(self._open_by_key.values()):
-            if alarm.source != event.source or alarm.cleared:
+        # A reset may clear anything of its source; every other restore only alarms at its own point.
+        keys = (self._keys_by_source.get(event.source) if event.kind == "fire.reset"
+                else self._keys_by_point.get((event.source, event.point)))
+        # In the order they were raised, as when every open alarm was looked at.
+        for alarm in sorted((self._open_by_key[k] for k in keys or ()), key=lambda a: a.id):
+            if alarm.cleared:
                 continue
             if not _cleared_by(alarm, event):
                 continue
@@ -190,11 +199,22 @@ class AlarmCenter:
             self._store_state(updated)
             tx.emit(AlarmChanged(updated, "cleared"))
 
+    def _keep_open(self, alarm: Alarm) -> None:
+        self._open_by_key[alarm.key] = alarm
+        self._keys_by_source.setdefault(alarm.source, set()).add(alarm.key)
+        self._keys_by_point.setdefault((alarm.source, alarm.point), set()).add(alarm.key)
+
+    def _forget_open(self, alarm: Alarm) -> None:
+        if self._open_by_key.pop(alarm.key, None) is None:
+            return
+        _discard(self._keys_by_source, alarm.source, alarm.key)
+        _discard(self._keys_by_point, (alarm.source, alarm.point), alarm.key)
+
     def _store_state(self, alarm: Alarm) -> None:
         if alarm.is_open:
-            self._open_by_key[alarm.key] = alarm
+            self._keep_open(alarm)
         else:
-            self._open_by_key.pop(alarm.key, None)
+            self._forget_open(alarm)
         with self._lock:
             self._sorted = None
             if alarm.is_open:
@@ -207,6 +227,17 @@ class AlarmCenter:
         with self._lock:
             self._sorted = None
             self._snapshot[alarm.id] = alarm
+
+
+K = TypeVar("K")
+
+
+def _discard(index: dict[K, set[str]], at: K, key: str) -> None:
+    keys = index.get(at)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del index[at]
 
 
 def _cleared_by(alarm: Alarm, event: DeviceEvent) -> bool:

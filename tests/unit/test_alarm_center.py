@@ -44,9 +44,10 @@ class World:
         point: str | None = "smoke-412",
         state: EventState = EventState.ACTIVE,
         priority: Priority = Priority.FIRE,
+        source: str = "fas-1",
     ) -> int:
         event = DeviceEvent(
-            source="fas-1", kind=kind, state=state, priority=priority, summary=kind, point=point
+            source=source, kind=kind, state=state, priority=priority, summary=kind, point=point
         )
         return self.store.ingest(event).result(5).event_id
 
@@ -161,6 +162,23 @@ def test_open_alarms_survive_restart(data_dir: Path, fast_hasher: PasswordHasher
 def test_info_events_raise_nothing(world: World) -> None:
     world.raise_event(kind="gate.pass", point="door-1", state=EventState.INFO, priority=Priority.INFO)
     assert world.alarms.open_alarms() == []
+
+
+def test_restores_and_resets_touch_only_their_own_point_and_panel(world: World) -> None:
+    for source in ("fas-1", "fas-2"):
+        world.raise_event(kind="fire.fault", point="mcp-1", priority=Priority.FAULT, source=source)
+        world.raise_event(kind="fire.fault", point="mcp-2", priority=Priority.FAULT, source=source)
+    world.raise_event(kind="fire.normal", point="mcp-1", state=EventState.CLEARED, priority=Priority.INFO)
+    cleared = {(a.source, a.point) for a in world.alarms.open_alarms() if a.cleared}
+    assert cleared == {("fas-1", "mcp-1")}
+    world.raise_event(kind="fire.reset", point=None, state=EventState.CLEARED, priority=Priority.INFO,
+                      source="fas-2")
+    cleared = {(a.source, a.point) for a in world.alarms.open_alarms() if a.cleared}
+    assert cleared == {("fas-1", "mcp-1"), ("fas-2", "mcp-1"), ("fas-2", "mcp-2")}
+    # A fault that comes back after its restore folds into the alarm still open (cleared, not closed).
+    world.raise_event(kind="fire.fault", point="mcp-1", priority=Priority.FAULT)
+    again = [a for a in world.alarms.open_alarms() if (a.source, a.point) == ("fas-1", "mcp-1")]
+    assert len(again) == 1 and again[0].count == 2
 
 
 def test_panel_reset_clears_fire_side_and_normal_clears_point_faults(world: World) -> None:
