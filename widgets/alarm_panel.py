@@ -35,6 +35,9 @@ from .futures import FutureRelay
 MAX_CONTENT_WIDTH = 180  # px: a column sized to its contents takes at most this
 
 
+SHRINK_SLACK = 24  # px a column may be wider than its contents before it is narrowed
+
+
 class ContentColumns(QObject):
     """Keeps a table's columns sized to their contents, re-measured at most every ``interval_ms``.
 
@@ -70,14 +73,20 @@ class ContentColumns(QObject):
         self._timer.start(max(0, int(wait * 1000)))
 
     def resize_now(self) -> None:
+        """Widen a column whose contents need it; narrow it only when it is clearly too wide. Each width
+        that changes repaints the whole table (and what is behind its frame): a count that goes from 9
+        to 10 and back must not do that every second of a storm."""
         self._last = time.monotonic()
-        for column in range(self._table.model().columnCount()):
-            if column != self._stretch:
-                self._table.resizeColumnToContents(column)
-                # A long device/point id must not squeeze the place, which says where to send someone;
-                # the cell's tooltip still has it whole.
-                if self._table.columnWidth(column) > MAX_CONTENT_WIDTH:
-                    self._table.setColumnWidth(column, MAX_CONTENT_WIDTH)
+        table, header = self._table, self._table.horizontalHeader()
+        for column in range(table.model().columnCount()):
+            if column == self._stretch:
+                continue
+            # A long device/point id must not squeeze the place, which says where to send someone.
+            wanted = min(MAX_CONTENT_WIDTH,
+                         max(table.sizeHintForColumn(column), header.sectionSizeHint(column)))
+            width = table.columnWidth(column)
+            if wanted > width or width - wanted > SHRINK_SLACK:
+                table.setColumnWidth(column, wanted)
 
 
 class AlarmPanel(QWidget):

@@ -181,6 +181,7 @@ class EventLog(QTableView):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("eventLog")
+        self.setAutoFillBackground(True)  # opaque: its repaints stop here (see ItemTable.attach)
         self.model_ = EventLogModel(site_zone(services.site.site.timezone), max_rows, self)
         self.model_.add([row_from_stored(d) for d in services.recent_events(max_rows)])
         self.setModel(self.model_.newest_first(self))

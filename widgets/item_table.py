@@ -55,6 +55,9 @@ class ItemTable(QSortFilterProxyModel):
     def attach(self, view: QAbstractItemView) -> None:
         """Show this model in ``view``; a press on an unselectable cell selects its row; tooltips on hover."""
         view.setModel(self)
+        # Opaque: a repaint of the whole table (a re-sort, a column resized) then stops at the table,
+        # instead of also repainting the dock, the panel and the window behind its frame.
+        view.setAutoFillBackground(True)
         if self._unselectable:
             view.pressed.connect(self._select_row_of(view))
         view.viewport().installEventFilter(_RowTooltips(view, self))

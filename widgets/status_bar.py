@@ -17,6 +17,7 @@ from console.services.facade import ConsoleServices
 from .bridge import Bridge
 from .formatting import site_zone
 from .i18n import health_label, priority_label, role_label
+from .steady_label import SteadyLabel
 from .theme import HEALTH_COLOURS, PRIORITY_COLOURS
 
 HEALTH_SHOWN = (HealthState.ONLINE, HealthState.OFFLINE, HealthState.DEGRADED)
@@ -48,9 +49,10 @@ class StatusPanel(QWidget):
             ),
             self,
         )
-        self.health = QLabel(self)
-        self.alarms = QLabel(self)
-        self.clock = QLabel(self)
+        # Texts that change while the officer works: steady sizes, or each change re-lays out the window.
+        self.health = SteadyLabel(self)
+        self.alarms = SteadyLabel(self)
+        self.clock = SteadyLabel(self)
         self.clock.setObjectName("clock")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
