@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import errno
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,6 +69,10 @@ class StreamEnded(Exception):
     """A live source closed the stream (EOF)."""
 
 
+_STATUS_401 = re.compile(r"\b401\b")
+_STATUS_404 = re.compile(r"\b404\b")
+
+
 def classify(exc: BaseException) -> Reason:
     """Map an FFmpeg (PyAV) or OS error to the reason an officer can act on."""
     if isinstance(exc, (av.error.HTTPUnauthorizedError, av.error.HTTPForbiddenError, PermissionError)):
@@ -86,10 +91,11 @@ def classify(exc: BaseException) -> Reason:
         return Reason.TIMEOUT
     if code in _UNREACHABLE_ERRNOS or isinstance(exc, ConnectionError):
         return Reason.UNREACHABLE
-    text = str(exc).lower()
-    if "401" in text or "unauthorized" in text:
+    # The message only, not the URL FFmpeg appends: a camera on port 40457 has not answered "404".
+    text = str(getattr(exc, "strerror", None) or exc).lower()
+    if _STATUS_401.search(text) or "unauthorized" in text:
         return Reason.AUTH_FAILED
-    if "404" in text:
+    if _STATUS_404.search(text):
         return Reason.NOT_FOUND
     return Reason.STREAM_ERROR
 

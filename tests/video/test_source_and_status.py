@@ -6,6 +6,8 @@ import errno
 import random
 from pathlib import Path
 
+import av
+import av.error
 import pytest
 
 from console.video.engine import health_of
@@ -66,6 +68,11 @@ class _Errno(OSError):
         (StreamEnded("eof"), Reason.ENDED),
         (ValueError("Server returned 401 Unauthorized"), Reason.AUTH_FAILED),
         (ValueError("Invalid data found when processing input"), Reason.STREAM_ERROR),
+        # FFmpeg appends the URL: its port is no HTTP status (this one once read as "404 not found").
+        (av.error.InvalidDataError(1094995529, "Invalid data found when processing input",
+                                   "rtsp://127.0.0.1:40457/cam"), Reason.STREAM_ERROR),
+        (av.error.HTTPNotFoundError(-1330794744, "Server returned 404 Not Found", "rtsp://h:4401/x"),
+         Reason.NOT_FOUND),
     ],
 )
 def test_errors_are_classified_into_reasons_an_officer_can_act_on(exc: BaseException, reason: Reason) -> None:
