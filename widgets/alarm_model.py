@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
@@ -58,8 +59,14 @@ class AlarmTableModel(ItemTable):
             if self._alarms.pop(alarm.id, None) is not None:
                 self.remove(alarm.id)
         else:
+            before = self._alarms.get(alarm.id)
             self._alarms[alarm.id] = alarm
-            self._put(alarm)
+            if before is not None and _only_repeated(before, alarm):
+                # Most changes in a storm: the same alarm again. Its count and its place in the order.
+                count = (COLUMNS.index("count"), Qt.ItemDataRole.DisplayRole)
+                self.put_some(alarm.id, row_key(alarm), {count: self._text(alarm, "count", False)})
+            else:
+                self._put(alarm)
         # Only a fire alarm (or the one holding the star) can change which alarm is the first fire.
         if alarm.priority is Priority.FIRE or alarm.id == self._first_fire:
             self._refresh_first_fire()
@@ -138,6 +145,12 @@ class AlarmTableModel(ItemTable):
         if alarm.priority is Priority.FIRE and not alarm.cleared:
             lines.append(self.tr("Stays open until the panel reports reset"))
         return "\n".join(lines)
+
+
+def _only_repeated(before: Alarm, after: Alarm) -> bool:
+    """True when ``after`` is ``before`` repeated: only the count, the last time and the last event moved
+    (the tooltip, which shows the last time, is computed on hover)."""
+    return replace(before, count=after.count, last_time=after.last_time, last_event=after.last_event) == after
 
 
 def _first_fire_id(alarms: list[Alarm]) -> int | None:

@@ -104,6 +104,18 @@ class ItemTable(QSortFilterProxyModel):
         changed = [(cr, v) for cr, v in values.items() if (old := before.get(cr)) is not v and old != v]
         changed += [(cr, None) for cr in before.keys() - values.keys()]
         self._written[row_id] = values
+        self._write(items, changed)
+
+    def put_some(self, row_id: int, key: str, values: Mapping[tuple[int, int], Any]) -> None:
+        """Rewrite only these (column, role) values and the sort key of a row already shown: for a change
+        the caller knows touches nothing else (an alarm repeating changes its count and its time)."""
+        items = self._items[row_id]
+        written = self._written[row_id]
+        changed = [(cr, v) for cr, v in {**values, (0, KEY_ROLE): key}.items() if written.get(cr) != v]
+        written.update(changed)
+        self._write(items, changed)
+
+    def _write(self, items: list[QStandardItem], changed: list[tuple[tuple[int, int], Any]]) -> None:
         if not changed:
             return
         blocked = self._source.blockSignals(True)  # one dataChanged for the row, not one per role and cell

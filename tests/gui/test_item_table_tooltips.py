@@ -65,3 +65,20 @@ def test_no_tooltip_below_the_rows(qtbot: QtBot) -> None:
     event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
     QApplication.sendEvent(view.viewport(), event)
     assert QToolTip.text() == ""
+
+
+def test_a_repeat_rewrites_the_count_and_the_order_and_other_changes_the_whole_row(qtbot: QtBot) -> None:
+    view = QTableView()
+    qtbot.addWidget(view)
+    model = AlarmTableModel()
+    model.attach(view)
+    model.upsert_many([_alarm(1, count=1), _alarm(2, count=2)])  # 2 is newer: on top
+    assert model.ids() == [2, 1]
+    model.upsert(_alarm(1, count=3))  # a repeat: newer now
+    assert model.ids() == [1, 2]
+    row = model.row_of(1)
+    assert row is not None and model.index(row, 5).data() == "3"
+    model.upsert(replace(_alarm(1, count=3), status=AlarmStatus.ACKNOWLEDGED))  # not a mere repeat
+    row = model.row_of(1)
+    assert row is not None and model.index(row, 1).data() != model.index(model.row_of(2) or 0, 1).data()
+    assert model.alarm_at(row) is not None and model.alarm_at(row).status is AlarmStatus.ACKNOWLEDGED
