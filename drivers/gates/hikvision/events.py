@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+import orjson
+
 from drivers.base import (
     GATE_ALARM_PREFIX,
     GATE_DENIED,
@@ -344,6 +346,25 @@ def decode_anpr(alert: Mapping[str, Any], raw: bytes, ctx: DecodeContext) -> Dec
     return Decoded(tuple(drafts), raw, _picture_count(alert.get("picNum")), "plate", offset)
 
 
+def _loads(data: bytes) -> Any:
+    """``json.loads(data)``, through orjson (a third of the time) when it takes the body: it accepts less
+    (no BOM, no NaN, UTF-8 only), and whatever it refuses goes to json, whose verdict stands. orjson reads an
+    integer beyond 64 bits as a float, so a body with a run of 19 digits or more goes to json too: the result
+    is always json's."""
+    if _LONG_DIGITS not in data.translate(_DIGITS_AS_ZERO):  # a fifth of the time of a regex search
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    # Bytes, not text: json detects the encoding and skips a UTF-8 BOM itself, in C, where the utf-8-sig
+    # codec runs in Python.
+    return json.loads(data)
+
+
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
 # -- any body --------------------------------------------------------------------------------------
 def decode_body(content_type: str, data: bytes, ctx: DecodeContext) -> Decoded | Ignored:
     """A JSON or XML event body, chosen by its media type or, failing that, its first byte."""
@@ -353,9 +374,7 @@ def decode_body(content_type: str, data: bytes, ctx: DecodeContext) -> Decoded |
     looks_json = text[:1] in (b"{", b"[")
     if "json" in content_type or (looks_json and "xml" not in content_type):
         try:
-            # Bytes, not text: json detects the encoding and skips a UTF-8 BOM itself, in C, where the
-            # utf-8-sig codec runs in Python.
-            obj = json.loads(data)
+            obj = _loads(data)
         except (UnicodeDecodeError, ValueError) as exc:
             raise DecodeError(f"bad JSON: {exc}") from None
         if not isinstance(obj, dict):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _EVENT_NAMES = ("event_log", "anpr.xml", "accesscontrollerevent", "eventnotificationalert", "event")
 _RAW_SHOWN = 200
+_OK = PushReply(200, b"OK")
 
 
 def route_for(device_id: str) -> str:
@@ -35,7 +36,7 @@ async def handle_push(driver: HikvisionDriver, request: PushRequest,
     assert driver._decode is not None
     driver.stats["push_requests"] += 1
     if request.method != "POST":
-        return PushReply(200, b"OK")  # a device probing the URL (GET/HEAD) just needs a live answer
+        return _OK  # a device probing the URL (GET/HEAD) just needs a live answer
     if request.parts:
         bodies = [p for p in request.parts if _is_event_part(p.name, p.filename, p.content_type)]
         pictures = [p for p in request.parts if p.content_type.startswith("image/")]
@@ -57,12 +58,12 @@ async def handle_push(driver: HikvisionDriver, request: PushRequest,
         return PushReply(400, b"not understood\n")
     if isinstance(decoded, Ignored):
         driver.stats[f"ignored_{decoded.reason}"] += 1
-        return PushReply(200, b"OK")
+        return _OK
     kind = decoded.picture_kind
     files = [(picture_category(p.filename or p.name, kind, i), p.data) for i, p in enumerate(pictures)]
-    saved = await driver._save_pictures(tuple(files))
+    saved = await driver._save_pictures(tuple(files)) if files else ()
     await driver._ingest_batch([(decoded, saved)], "push_events", store)  # durable before the 200 below
-    return PushReply(200, b"OK")
+    return _OK
 
 
 async def serve_push(driver: HikvisionDriver, ctx: DriverContext, password: str | None) -> None:

@@ -267,7 +267,7 @@ class HttpConnection(asyncio.Protocol):
         if head is None or admission is None:
             return True
         self._busy = True
-        self.task = asyncio.ensure_future(self._respond(head, admission, body))
+        self.task = self._loop.create_task(self._respond(head, admission, body))
         return False
 
     def _read_chunks(self) -> bool:
