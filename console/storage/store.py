@@ -23,7 +23,7 @@ import orjson
 from drivers.base import DeviceEvent
 
 from . import migrations
-from .multirow import insert_values
+from .multirow import ROWS_PER_STATEMENT, insert_values
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 
 def iso(moment: datetime) -> str:
     """A fixed-width UTC ISO-8601 text, so stored times sort correctly as strings."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:  # received times are UTC already: no conversion for every event
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 _PAYLOAD_OPTIONS = (
@@ -378,27 +380,25 @@ def _runs(batch: list[_Job]) -> Iterator[list[_Job]]:
 def _insert_events(
     conn: sqlite3.Connection, run: list[_Job], fresh: list[tuple[int, DeviceEvent]]
 ) -> list[tuple[_Job, Any, None]]:
-    """Insert a run of events with one executemany. When some were retransmissions (their dedup_key
-    is stored already), redo the run row by row so each gets the stored event's id back."""
+    """Insert a run of events with one statement (``INSERT OR IGNORE``: a retransmission, whose dedup_key
+    is stored already, is skipped). When some were skipped, one query by their keys says which, and
+    each gets the stored event's id back; nothing is rolled back and inserted again."""
     events: list[DeviceEvent] = []
     for job in run:
         if job.events is not None:
             events.extend(job.events)
         elif job.event is not None:
             events.append(job.event)
-    conn.execute("SAVEPOINT events")
     before = conn.total_changes
     insert_values(conn, _INSERT_EVENT, [event_row(e) for e in events])
-    if conn.total_changes - before == len(events):
-        conn.execute("RELEASE events")
-        # Rowids of a table without AUTOINCREMENT grow by one per insert inside our transaction.
-        first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - len(events) + 1
+    inserted = conn.total_changes - before
+    # Rowids of a table without AUTOINCREMENT grow by one per insert inside our transaction.
+    first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - inserted + 1 if inserted else 0
+    if inserted == len(events):
         fresh.extend((first + i, e) for i, e in enumerate(events))
         results = [IngestResult(first + i, False) for i in range(len(events))]
     else:
-        conn.execute("ROLLBACK TO events")
-        conn.execute("RELEASE events")
-        results = [_insert_one(conn, e, fresh) for e in events]
+        results = _sort_out(conn, events, first if inserted else None, inserted, fresh)
     outcomes: list[tuple[_Job, Any, None]] = []
     at = 0
     for job in run:
@@ -411,16 +411,39 @@ def _insert_events(
     return outcomes
 
 
-def _insert_one(
-    conn: sqlite3.Connection, event: DeviceEvent, fresh: list[tuple[int, DeviceEvent]]
-) -> IngestResult:
-    cur = conn.execute(_INSERT_EVENT, event_row(event))
-    if cur.rowcount == 1:
-        event_id = int(cur.lastrowid or 0)
-        fresh.append((event_id, event))
-        return IngestResult(event_id, False)
-    row = conn.execute("SELECT id FROM events WHERE dedup_key = ?", (event.dedup_key,)).fetchone()
-    return IngestResult(int(row[0]), True)
+def _sort_out(
+    conn: sqlite3.Connection,
+    events: list[DeviceEvent],
+    first: int | None,
+    inserted: int,
+    fresh: list[tuple[int, DeviceEvent]],
+) -> list[IngestResult]:
+    """Which events of a run the insert skipped as retransmissions, with the ids they already have; the
+    others took the ids from ``first`` on, in order (None: none was inserted)."""
+    keys = list({e.dedup_key for e in events if e.dedup_key is not None})
+    stored: dict[str, int] = {}
+    for start in range(0, len(keys), ROWS_PER_STATEMENT):
+        chunk = keys[start : start + ROWS_PER_STATEMENT]
+        marks = ",".join("?" * len(chunk))
+        stored.update(conn.execute(f"SELECT dedup_key, id FROM events WHERE dedup_key IN ({marks})", chunk))
+    results: list[IngestResult] = []
+    new_id = first
+    taken: set[str] = set()  # keys stored by this run: a second copy in the same run is a retransmission
+    for event in events:
+        key = event.dedup_key
+        if key is not None and (key in taken or first is None or stored[key] < first):
+            results.append(IngestResult(stored[key], True))
+            continue
+        if new_id is None or (key is not None and stored[key] != new_id):
+            raise StoreError(f"event ids out of step after a retransmission (dedup key {key!r})")
+        results.append(IngestResult(new_id, False))
+        fresh.append((new_id, event))
+        if key is not None:
+            taken.add(key)
+        new_id += 1
+    if (new_id or 0) - (first or 0) != inserted:  # a row skipped for another reason than its key
+        raise StoreError(f"{inserted} events stored, but {(new_id or 0) - (first or 0)} were new")
+    return results
 
 
 def open_reader(path: Path) -> sqlite3.Connection:

@@ -11,6 +11,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from console.storage import migrations
 from console.storage.store import DB_NAME, Store, StoreError, Tx, open_reader
@@ -171,3 +173,38 @@ def test_migrations_are_idempotent(data_dir: Path) -> None:
     with Store(data_dir) as store:
         version = store.submit(lambda tx: migrations.schema_version(tx.conn)).result(5)
     assert version == migrations.LATEST
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    earlier=st.lists(st.sampled_from("abcdef"), max_size=4),
+    keys=st.lists(st.one_of(st.none(), st.sampled_from("abcdefgh")), min_size=1, max_size=12),
+)
+def test_a_run_with_retransmissions_gets_each_event_its_id(
+    tmp_path_factory: pytest.TempPathFactory, earlier: list[str], keys: list[str | None]
+) -> None:
+    """One run mixing new events, events stored by an earlier commit and copies within the run: each new
+    one gets the next id, each copy the id of what it copies, and only the new ones reach the hooks."""
+    with Store(tmp_path_factory.mktemp("store")) as store:
+        known: dict[str, int] = {}
+        for key in earlier:
+            result = store.ingest(ev(0, key)).result(5)
+            known.setdefault(key, result.event_id)
+        hooked: list[int] = []
+        store.add_ingest_hook(lambda tx, fresh: hooked.extend(i for i, _ in fresh))
+        top = store.submit(lambda tx: tx.conn.execute("SELECT max(id) FROM events").fetchone()[0]).result(5)
+        results = store.ingest_many([ev(i, key) for i, key in enumerate(keys)]).result(5)
+        rows = store.submit(lambda tx: tx.conn.execute("SELECT count(*) FROM events").fetchone()[0]).result(5)
+    next_id = (top or 0) + 1
+    expected: list[tuple[int, bool]] = []
+    for key in keys:
+        if key is not None and key in known:
+            expected.append((known[key], True))
+        else:
+            expected.append((next_id, False))
+            if key is not None:
+                known[key] = next_id
+            next_id += 1
+    assert [(r.event_id, r.duplicate) for r in results] == expected
+    assert hooked == [i for i, duplicate in expected if not duplicate]
+    assert rows == next_id - 1
