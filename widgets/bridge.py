@@ -122,6 +122,7 @@ class Bridge(QObject):
             self._closed = True
             self._pending.clear()
             self._events.clear()
+            self._urgent = set()
         self._timer.stop()
 
     # -- any thread ---------------------------------------------------------------------------------
