@@ -154,34 +154,40 @@ class GatePayload:
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> GatePayload:
-        """Read a payload back; unknown enum values fall back rather than fail (old rows, new drivers)."""
-
-        def enum_or(kind: type[enum.StrEnum], value: Any, default: Any) -> Any:
-            try:
-                return kind(value) if value is not None else default
-            except ValueError:
-                return default
-
-        def text(key: str) -> str | None:
-            value = payload.get(key)
-            return None if value is None else str(value)
-
+        """Read a payload back; unknown enum values fall back rather than fail (old rows, new drivers).
+        (The store's writer thread reads every gate event back this way: lookups, not enum calls.)"""
+        get = payload.get
+        method = get("method")
         return cls(
-            result=enum_or(GateResult, payload.get("result"), GateResult.INFO),
-            door=text("door"),
-            direction=enum_or(Direction, payload.get("direction"), None),
-            subject_kind=enum_or(SubjectKind, payload.get("subject_kind"), SubjectKind.UNKNOWN),
-            subject_id=text("subject_id"),
-            name=text("name"),
-            card=text("card"),
-            plate=text("plate"),
-            method=enum_or(Method, payload.get("method"), Method.OTHER if payload.get("method") else None),
-            reason=str(payload.get("reason") or ""),
-            list_name=text("list_name"),
-            code=str(payload.get("code") or ""),
-            pictures=tuple(str(p) for p in payload.get("pictures") or ()),
-            extra=dict(payload.get("extra") or {}),
+            result=_enum_or(GateResult, get("result"), GateResult.INFO),
+            door=_text(get("door")),
+            direction=_enum_or(Direction, get("direction"), None),
+            subject_kind=_enum_or(SubjectKind, get("subject_kind"), SubjectKind.UNKNOWN),
+            subject_id=_text(get("subject_id")),
+            name=_text(get("name")),
+            card=_text(get("card")),
+            plate=_text(get("plate")),
+            method=_enum_or(Method, method, Method.OTHER if method else None),
+            reason=str(get("reason") or ""),
+            list_name=_text(get("list_name")),
+            code=str(get("code") or ""),
+            pictures=tuple(str(p) for p in get("pictures") or ()),
+            extra=dict(get("extra") or {}),
         )
+
+
+def _enum_or(kind: type[enum.StrEnum], value: Any, default: Any) -> Any:
+    """The member whose value is ``value`` (a member itself counts), else ``default``."""
+    if value is None:
+        return default
+    try:
+        return kind._value2member_map_.get(value, default)
+    except TypeError:  # an unhashable value in a payload: not one of ours
+        return default
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True, slots=True)
