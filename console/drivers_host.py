@@ -52,8 +52,13 @@ class DriverSlot:
     last_error: str = ""
 
 
+def _event_id(stored: Any) -> int:
+    """The id of a stored event from the store's result (an IngestResult, or an id from a test store)."""
+    return int(getattr(stored, "event_id", stored))
+
+
 def _event_ids(stored: list[Any]) -> list[int]:
-    return [int(getattr(r, "event_id", r)) for r in stored]
+    return [_event_id(r) for r in stored]
 
 
 class _Context:
@@ -64,8 +69,7 @@ class _Context:
         self._host = host
 
     async def ingest(self, event: DeviceEvent) -> int:
-        result = await self._host.completer.wrap(lambda: self._host.ingest(event))
-        return int(getattr(result, "event_id", result))
+        return await self._host.completer.wrap(lambda: self._host.ingest(event), _event_id)
 
     def ingest_many(self, events: list[DeviceEvent]) -> Awaitable[list[int]]:
         """Store several events (e.g. all those of one socket read) with one future and one loop

@@ -19,6 +19,7 @@ from .theme import PRIORITY_COLOURS, bold_font, priority_colour, shared_colour, 
 
 COLUMNS = ("priority", "status", "time", "place", "source", "count")
 FIRST_FIRE_TINT = "#3a1518"
+_COUNT_CELL = (COLUMNS.index("count"), Qt.ItemDataRole.DisplayRole)
 
 
 def row_key(alarm: Alarm) -> str:
@@ -63,8 +64,7 @@ class AlarmTableModel(ItemTable):
             self._alarms[alarm.id] = alarm
             if before is not None and _only_repeated(before, alarm):
                 # Most changes in a storm: the same alarm again. Its count and its place in the order.
-                count = (COLUMNS.index("count"), Qt.ItemDataRole.DisplayRole)
-                self.put_some(alarm.id, row_key(alarm), {count: self._text(alarm, "count", False)})
+                self.put_some(alarm.id, row_key(alarm), {_COUNT_CELL: self._text(alarm, "count", False)})
             else:
                 self._put(alarm)
         # Only a fire alarm (or the one holding the star) can change which alarm is the first fire.

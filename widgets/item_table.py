@@ -37,8 +37,8 @@ class ItemTable(QSortFilterProxyModel):
     ``unselectable`` columns never show the selection colour (a red priority cell stays red when its row is
     selected); ``attach`` makes a click on them select the row all the same.
 
-    Tooltips are not cells: ``tooltip(row_id)`` is asked when the pointer rests on a row. Written with the
-    row they changed with every repeat of an alarm (its count and last time), in every column.
+    Tooltips are not cells: ``tooltip(row_id)`` is asked when the pointer rests on a row. Written into the
+    cells, they changed with every repeat of an alarm (its count and last time), in every column.
     """
 
     def __init__(self, columns: int, unselectable: Sequence[int] = (), parent: QObject | None = None) -> None:

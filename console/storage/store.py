@@ -393,12 +393,12 @@ def _insert_events(
     insert_values(conn, _INSERT_EVENT, [event_row(e) for e in events])
     inserted = conn.total_changes - before
     # Rowids of a table without AUTOINCREMENT grow by one per insert inside our transaction.
-    first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - inserted + 1 if inserted else 0
-    if inserted == len(events):
+    first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - inserted + 1 if inserted else None
+    if first is not None and inserted == len(events):
         fresh.extend((first + i, e) for i, e in enumerate(events))
         results = [IngestResult(first + i, False) for i in range(len(events))]
     else:
-        results = _sort_out(conn, events, first if inserted else None, inserted, fresh)
+        results = _sort_out(conn, events, first, inserted, fresh)
     outcomes: list[tuple[_Job, Any, None]] = []
     at = 0
     for job in run:
@@ -441,8 +441,9 @@ def _sort_out(
         if key is not None:
             taken.add(key)
         new_id += 1
-    if (new_id or 0) - (first or 0) != inserted:  # a row skipped for another reason than its key
-        raise StoreError(f"{inserted} events stored, but {(new_id or 0) - (first or 0)} were new")
+    new = len(results) - sum(r.duplicate for r in results)
+    if new != inserted:  # a row skipped for another reason than its key
+        raise StoreError(f"{inserted} events stored, but {new} were new")
     return results
 
 

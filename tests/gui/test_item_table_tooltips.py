@@ -24,27 +24,35 @@ def _alarm(alarm_id: int, count: int = 1) -> Alarm:
                  first_time=T0, last_time=T0 + timedelta(minutes=count), first_event=1, last_event=count)
 
 
-def _hover(view: QTableView, row: int) -> str:
-    QToolTip.hideText()
-    pos = view.visualRect(view.model().index(row, 2)).center()
-    event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
-    QApplication.sendEvent(view.viewport(), event)
-    return QToolTip.text()
-
-
-@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: a tooltip window
-def test_a_repeat_changes_the_tooltip_without_writing_it_into_the_cells(qtbot: QtBot) -> None:
+def _shown_table(qtbot: QtBot) -> tuple[QTableView, AlarmTableModel]:
     view = QTableView()
     qtbot.addWidget(view)
     model = AlarmTableModel()
     model.attach(view)
     view.resize(800, 300)
     view.show()
+    return view, model
+
+
+def _tooltip_at(view: QTableView, pos: QPoint) -> str:
+    QToolTip.hideText()
+    event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(view.viewport(), event)
+    return QToolTip.text()
+
+
+def _hover(view: QTableView, row: int) -> str:
+    return _tooltip_at(view, view.visualRect(view.model().index(row, 2)).center())
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: a tooltip window
+def test_a_repeat_changes_the_tooltip_without_writing_it_into_the_cells(qtbot: QtBot) -> None:
+    view, model = _shown_table(qtbot)
     model.upsert_many([_alarm(1), _alarm(2)])
     row = model.row_of(2)
     assert row is not None
     assert "故障 2" in _hover(view, row)
-    model.upsert(replace(_alarm(2, count=5)))
+    model.upsert(_alarm(2, count=5))
     row = model.row_of(2)
     assert row is not None
     assert "08:05" in _hover(view, row)  # "Last: …" follows the repeat
@@ -53,25 +61,13 @@ def test_a_repeat_changes_the_tooltip_without_writing_it_into_the_cells(qtbot: Q
 
 
 def test_no_tooltip_below_the_rows(qtbot: QtBot) -> None:
-    view = QTableView()
-    qtbot.addWidget(view)
-    model = AlarmTableModel()
-    model.attach(view)
-    view.resize(800, 300)
-    view.show()
+    view, model = _shown_table(qtbot)
     model.upsert(_alarm(1))
-    QToolTip.hideText()
-    pos = QPoint(20, 280)
-    event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
-    QApplication.sendEvent(view.viewport(), event)
-    assert QToolTip.text() == ""
+    assert _tooltip_at(view, QPoint(20, 280)) == ""
 
 
 def test_a_repeat_rewrites_the_count_and_the_order_and_other_changes_the_whole_row(qtbot: QtBot) -> None:
-    view = QTableView()
-    qtbot.addWidget(view)
-    model = AlarmTableModel()
-    model.attach(view)
+    _view, model = _shown_table(qtbot)
     model.upsert_many([_alarm(1, count=1), _alarm(2, count=2)])  # 2 is newer: on top
     assert model.ids() == [2, 1]
     model.upsert(_alarm(1, count=3))  # a repeat: newer now

@@ -20,12 +20,17 @@ class _LayoutRequests(QObject):
         return False
 
 
-def test_the_width_grows_in_steps_and_never_shrinks(qtbot: QtBot) -> None:
+def _label_in_a_layout(qtbot: QtBot) -> tuple[QWidget, SteadyLabel]:
     parent = QWidget()
     qtbot.addWidget(parent)
     label = SteadyLabel(parent)
     QHBoxLayout(parent).addWidget(label)
     parent.show()
+    return parent, label
+
+
+def test_the_width_grows_in_steps_and_never_shrinks(qtbot: QtBot) -> None:
+    _parent, label = _label_in_a_layout(qtbot)
     label.setText("故障 9")
     first = label.width()
     assert first % WIDTH_STEP == 0 and first >= label.sizeHint().width()
@@ -39,11 +44,7 @@ def test_the_width_grows_in_steps_and_never_shrinks(qtbot: QtBot) -> None:
 
 
 def test_a_new_count_that_fits_asks_the_window_for_no_new_layout(qtbot: QtBot) -> None:
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    label = SteadyLabel(parent)
-    QHBoxLayout(parent).addWidget(label)
-    parent.show()
+    parent, label = _label_in_a_layout(qtbot)
     label.setText("故障 100")
     qtbot.wait(10)
     requests = _LayoutRequests()

@@ -105,17 +105,10 @@ def _place(record: Record) -> str:
     return "用户信息传输装置"
 
 
-# Rules per (flag type, status value): the same few status words repeat all day.
-_RULES_BY_FLAGS: dict[tuple[type, int], list[Rule]] = {}
-
-
 def _rules_for(flags: Any, table: Mapping[str, Rule], default: list[Rule]) -> list[Rule]:
-    key = (type(flags), int(flags))
-    rules = _RULES_BY_FLAGS.get(key)
-    if rules is None:
-        names = set(flag_names(flags))
-        rules = _RULES_BY_FLAGS[key] = [rule for flag, rule in table.items() if flag in names] or default
-    return rules
+    # Computed once per point and state: ``_static_of`` keeps the result.
+    names = set(flag_names(flags))
+    return [rule for flag, rule in table.items() if flag in names] or default
 
 
 def _rules(record: Record) -> list[Rule]:
