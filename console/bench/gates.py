@@ -225,7 +225,10 @@ def push_run(root: Path, name: str, events: int, devices: int, connections: int,
             return None if None in found else found  # type: ignore[return-value]
 
         port = _wait(ports, 10, "the push routes").pop()
+        store = engine.store
+        before = (time.process_time(), store.busy_seconds, store.busy_cpu_seconds, store.commits)
         flood = _run_flood(port, events, devices, connections, replay_share, picture_share)
+        load = cpu_budget(events + flood["replays"], before, store, flood["cpu_seconds"])
         counts = count_rows(engine, device_ids(devices), PUSH_FIRST_SERIAL, events)
     finally:
         engine.stop()
@@ -246,7 +249,32 @@ def push_run(root: Path, name: str, events: int, devices: int, connections: int,
         "ingest_p99_ms": percentile_ms(timer.latencies, 99),
         "answered_200": http.get("events_ok", 0) + http.get("replays_ok", 0),
         "http": {k: v for k, v in http.items() if k not in ("events_ok", "replays_ok")},
+        "cpu": load,
         **counts,
+    }
+
+
+def cpu_budget(requests: int, before: tuple[float, float, float, int], store: Any,
+               load_generator_cpu_s: float) -> dict[str, float]:
+    """Where each request's CPU went, and the rate at which this much CPU a request fills every core.
+
+    The console's own CPU (driver host, store writer and this thread, which only waits) and the store
+    writer's share of it; the writer's wall time beside its CPU time shows how long it waited (for the
+    disk's flush, or for the GIL the driver host held); the flood's CPU is counted because on this machine
+    it shares the cores. ``ceiling_events_per_s`` = cores / (console + flood CPU a request)."""
+    cpu0, busy0, busy_cpu0, commits0 = before
+    per = 1e6 / max(1, requests)
+    console_us = (time.process_time() - cpu0) * per
+    flood_us = load_generator_cpu_s * per
+    commits = max(1, store.commits - commits0)
+    cores = os.cpu_count() or 1
+    return {
+        "console_us_per_event": round(console_us, 1),
+        "writer_cpu_us_per_event": round((store.busy_cpu_seconds - busy_cpu0) * per, 1),
+        "writer_wall_us_per_event": round((store.busy_seconds - busy0) * per, 1),
+        "events_per_commit": round(requests / commits, 1),
+        "load_generator_us_per_event": round(flood_us, 1),
+        "ceiling_events_per_s": round(cores * 1e6 / (console_us + flood_us), 1),
     }
 
 

@@ -162,6 +162,10 @@ class Store:
         self._accepting = False
         self.commits = 0
         self.committed_jobs = 0
+        # Time the writer spent on batches (wall) and the CPU it used meanwhile: wall well above CPU means
+        # it waited (for the disk, or for the GIL another busy thread held), which the benchmarks report.
+        self.busy_seconds = 0.0
+        self.busy_cpu_seconds = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------------
     def open(self) -> Store:
@@ -295,7 +299,10 @@ class Store:
                     stopping = True
                     break
                 batch.append(item)
+            started, cpu = time.perf_counter(), time.thread_time()
             self._commit_batch(conn, batch)
+            self.busy_seconds += time.perf_counter() - started
+            self.busy_cpu_seconds += time.thread_time() - cpu
 
     def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         tx = Tx(conn)

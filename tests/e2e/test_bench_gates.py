@@ -66,6 +66,15 @@ def test_bench_gates_small_run(tmp_path: Path) -> None:
     # Every event and every replay was answered 200, yet each serialNo is stored once.
     assert push["answered_200"] == EVENTS + push["replays"]
     assert push["request_p50_ms"] <= push["request_p99_ms"]
+    # The CPU budget: the writer is one thread (its CPU within its wall time, a share of the console's),
+    # and the ceiling is what the console's and the flood's CPU a request would allow on every core.
+    cpu = push["cpu"]
+    assert 0 < cpu["writer_cpu_us_per_event"] <= cpu["writer_wall_us_per_event"] * 1.05
+    assert cpu["writer_cpu_us_per_event"] < cpu["console_us_per_event"]
+    assert cpu["load_generator_us_per_event"] > 0 and cpu["events_per_commit"] >= 1
+    cores = result["machine_cores"]
+    budget = cpu["console_us_per_event"] + cpu["load_generator_us_per_event"]
+    assert abs(cpu["ceiling_events_per_s"] - cores * 1e6 / budget) <= 0.01 * cpu["ceiling_events_per_s"]
     alert = result["alert_stream"]
     assert alert["events"] == EVENTS
     assert alert["driver"]["stream_events"] >= EVENTS  # all came over the alertStream, not a back-fill

@@ -38,6 +38,8 @@ def test_group_commit_batches_many_events_per_transaction(data_dir: Path) -> Non
         ids = [f.result(10).event_id for f in futures]
         assert ids == sorted(ids) and len(set(ids)) == 5000
         assert store.commits < 5000 / 10, "events must share commits"
+        # The writer's load: time on batches, and the CPU it used meanwhile (never more than that time).
+        assert 0 < store.busy_cpu_seconds <= store.busy_seconds * 1.05
     conn = open_reader(data_dir / DB_NAME)
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 5000
     assert conn.execute("SELECT raw FROM events WHERE id = ?", (ids[3],)).fetchone()[0] == b"\x00\xff\x03"
