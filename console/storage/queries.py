@@ -37,9 +37,13 @@ def events(conn: sqlite3.Connection, flt: EventFilter) -> Iterator[dict[str, Any
         where.append("time < :until")
         params["until"] = iso(flt.until)
     if flt.kind:
-        where.append("(kind = :kind OR kind LIKE :family)")
+        # A family as a range of the kind index ("fire." ≤ kind < "fire/", '/' following '.'): a LIKE
+        # cannot use that index, and on a site of a million gate passes and a few fires the scan for
+        # them took 300 ms.
+        where.append("(kind = :kind OR (kind >= :family AND kind < :after))")
         params["kind"] = flt.kind
-        params["family"] = flt.kind.replace("%", r"\%") + ".%"
+        params["family"] = flt.kind + "."
+        params["after"] = flt.kind + "/"
     if flt.source:
         where.append("source = :source")
         params["source"] = flt.source
