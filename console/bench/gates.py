@@ -23,6 +23,7 @@ from console.config import parse_site
 from console.engine import Engine
 from console.processes import stop_process
 from console.services.credentials import CredentialStore
+from console.storage.store import Store
 from drivers.base import DeviceEvent
 
 DEVICE = "gate-00"  # the alertStream device, and the first push device
@@ -254,7 +255,7 @@ def push_run(root: Path, name: str, events: int, devices: int, connections: int,
     }
 
 
-def cpu_budget(requests: int, before: tuple[float, float, float, int], store: Any,
+def cpu_budget(requests: int, before: tuple[float, float, float, int], store: Store,
                load_generator_cpu_s: float) -> dict[str, float]:
     """Where each request's CPU went, and the rate at which this much CPU a request fills every core.
 
