@@ -33,8 +33,6 @@ from .formatting import format_time, site_zone
 from .futures import FutureRelay
 
 MAX_CONTENT_WIDTH = 180  # px: a column sized to its contents takes at most this
-
-
 SHRINK_SLACK = 24  # px a column may be wider than its contents before it is narrowed
 
 
